@@ -1,0 +1,73 @@
+"""Run dbt in-process (dbtRunner) against the repo's project and profiles directory."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tally.errors import TallyError
+from tally.project import PROJECT_DIR, duckdb_path, profiles_dir
+
+
+@dataclass
+class DbtOutcome:
+    """What a dbt invocation did: success, and the nodes that failed with their messages."""
+
+    success: bool
+    failures: list[str] = field(default_factory=list)
+
+
+def _environment(database: Path | None, seed_path: Path | None) -> None:
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ["TALLY_DUCKDB_PATH"] = str(database or duckdb_path())
+    if seed_path is not None:
+        os.environ["TALLY_SEED_PATH"] = str(seed_path)
+    Path(os.environ["TALLY_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def run_dbt(
+    args: Sequence[str],
+    *,
+    database: Path | None = None,
+    seed_path: Path | None = None,
+    variables: dict[str, object] | None = None,
+    quiet: bool = True,
+) -> DbtOutcome:
+    """Invoke dbt with the project and profiles directories set; never raises on a failed node."""
+    from dbt.cli.main import dbtRunner
+
+    _environment(database, seed_path)
+    command = [
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(profiles_dir()),
+    ]
+    if variables:
+        command += ["--vars", json.dumps(variables)]
+    if quiet:
+        command = ["--quiet", "--no-use-colors", *command]
+    result = dbtRunner().invoke(command)
+    failures: list[str] = []
+    if result.exception is not None:
+        failures.append(str(result.exception))
+    if result.result is not None and hasattr(result.result, "results"):
+        for node_result in result.result.results:
+            status = str(node_result.status).lower()
+            if status in {"error", "fail", "runtimeerr"}:
+                name = getattr(node_result.node, "unique_id", "?")
+                failures.append(f"{name}: {node_result.message}")
+    return DbtOutcome(success=bool(result.success), failures=failures)
+
+
+def build(**kwargs: object) -> DbtOutcome:
+    """`dbt build` (seeds, models, data tests and unit tests), raising TallyError on failure."""
+    outcome = run_dbt(["build"], **kwargs)  # type: ignore[arg-type]
+    if not outcome.success:
+        raise TallyError("dbt build failed: " + "; ".join(outcome.failures or ["see logs"]))
+    return outcome
