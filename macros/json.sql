@@ -1,0 +1,102 @@
+{#- JSON access, dispatched per warehouse. Staging parses `properties` once into the
+    warehouse's JSON type (DuckDB: JSON text; Snowflake: VARIANT); later models read it
+    through these macros, with the key given as an SQL expression (meters are data). -#}
+
+{#- The JSON object parsed from text, or null when the text is not a JSON object. -#}
+{% macro parse_json_object(text_expression) %}
+    {{ return(adapter.dispatch('parse_json_object', 'tally')(text_expression)) }}
+{% endmacro %}
+
+{% macro default__parse_json_object(text_expression) -%}
+    case
+        when json_valid({{ text_expression }}) and json_type({{ text_expression }}) = 'OBJECT'
+            then cast({{ text_expression }} as json)
+    end
+{%- endmacro %}
+
+{% macro snowflake__parse_json_object(text_expression) -%}
+    case
+        when is_object(try_parse_json({{ text_expression }}))
+            then try_parse_json({{ text_expression }})
+    end
+{%- endmacro %}
+
+{#- A property's value as text (strings unquoted, numbers as written); null when absent. -#}
+{% macro json_get_text(json_expression, key_expression) %}
+    {{ return(adapter.dispatch('json_get_text', 'tally')(json_expression, key_expression)) }}
+{% endmacro %}
+
+{% macro default__json_get_text(json_expression, key_expression) -%}
+    json_extract_string({{ json_expression }}, '$."' || {{ key_expression }} || '"')
+{%- endmacro %}
+
+{% macro snowflake__json_get_text(json_expression, key_expression) -%}
+    cast(get({{ json_expression }}, {{ key_expression }}) as varchar)
+{%- endmacro %}
+
+{#- A property's value as an exact decimal(38, 18) when it is a JSON number, else null. -#}
+{% macro json_get_number(json_expression, key_expression) %}
+    {{ return(adapter.dispatch('json_get_number', 'tally')(json_expression, key_expression)) }}
+{% endmacro %}
+
+{% macro default__json_get_number(json_expression, key_expression) -%}
+    case
+        when
+            json_type({{ json_expression }}, '$."' || {{ key_expression }} || '"')
+            in ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE')
+            then try_cast(
+                json_extract_string({{ json_expression }}, '$."' || {{ key_expression }} || '"')
+                as decimal(38, 18)
+            )
+    end
+{%- endmacro %}
+
+{% macro snowflake__json_get_number(json_expression, key_expression) -%}
+    case
+        when typeof(get({{ json_expression }}, {{ key_expression }})) in ('INTEGER', 'DECIMAL', 'DOUBLE')
+            then try_to_decimal(
+                cast(get({{ json_expression }}, {{ key_expression }}) as varchar), 38, 18
+            )
+    end
+{%- endmacro %}
+
+{#- A property's value as canonical text for distinct counting: numbers by value, EVM
+    addresses lowercased, other text exactly. -#}
+{% macro json_get_canonical_text(json_expression, key_expression) -%}
+    coalesce(
+        {{ tally.decimal_to_text(tally.json_get_number(json_expression, key_expression)) }},
+        {{ tally.normalise_subject(tally.json_get_text(json_expression, key_expression)) }}
+    )
+{%- endmacro %}
+
+{#- The properties as canonical text (keys sorted, numbers by value), to tell whether two
+    deliveries of one event carry the same properties. Used only on the few rows whose
+    event id repeats with different text. -#}
+{% macro canonical_properties(json_expression) %}
+    {{ return(adapter.dispatch('canonical_properties', 'tally')(json_expression)) }}
+{% endmacro %}
+
+{% macro default__canonical_properties(json_expression) -%}
+    array_to_string(
+        list_transform(
+            list_sort(json_keys({{ json_expression }})),
+            lambda property_key: to_json(property_key) || ':' || coalesce(
+                {{ tally.decimal_to_text(tally.json_get_number(json_expression, 'property_key')) }},
+                cast(json_extract({{ json_expression }}, '$."' || property_key || '"') as varchar)
+            )
+        ),
+        ','
+    )
+{%- endmacro %}
+
+{% macro snowflake__canonical_properties(json_expression) -%}
+    {#- Snowflake keeps an OBJECT's keys sorted and compares numbers by value. -#}
+    to_varchar({{ json_expression }})
+{%- endmacro %}
+
+{#- A decimal as text without trailing zeros (1.500 -> 1.5, 2.000 -> 2). -#}
+{% macro decimal_to_text(decimal_expression) -%}
+    rtrim(
+        rtrim(cast(cast({{ decimal_expression }} as decimal(38, 18)) as varchar), '0'), '.'
+    )
+{%- endmacro %}

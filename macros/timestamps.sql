@@ -1,0 +1,32 @@
+{#- ISO 8601 text with any offset (none means UTC) to a UTC timestamp without time zone;
+    null when the text cannot be parsed. -#}
+{% macro parse_utc_timestamp(text_expression) %}
+    {{ return(adapter.dispatch('parse_utc_timestamp', 'tally')(text_expression)) }}
+{% endmacro %}
+
+{% macro default__parse_utc_timestamp(text_expression) -%}
+    timezone('UTC', try_cast({{ text_expression }} as timestamptz))
+{%- endmacro %}
+
+{% macro snowflake__parse_utc_timestamp(text_expression) -%}
+    cast(convert_timezone('UTC', try_to_timestamp_tz({{ text_expression }})) as timestamp_ntz)
+{%- endmacro %}
+
+{#- The first day of the UTC month (the billing period) of a timestamp, as a date. -#}
+{% macro period_start(timestamp_expression) -%}
+    cast({{ dbt.date_trunc('month', timestamp_expression) }} as date)
+{%- endmacro %}
+
+{#- The open end of every effective-dated range, so that ranges compare without nulls. -#}
+{% macro end_of_time() -%}
+    cast('9999-12-31 00:00:00' as timestamp)
+{%- endmacro %}
+
+{#- "Now" for the open period: the tally_as_of variable, else the latest received_at landed. -#}
+{% macro as_of(staged_events_relation) -%}
+    {%- if var('tally_as_of', none) -%}
+        cast('{{ var("tally_as_of") }}' as timestamp)
+    {%- else -%}
+        (select max(received_at) from {{ staged_events_relation }})
+    {%- endif -%}
+{%- endmacro %}

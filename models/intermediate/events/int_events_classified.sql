@@ -1,0 +1,351 @@
+{#- The decision for every landed row, and for the rows that meters count, what they count:
+    one row per (landed row, meter whose event type it has), or one row with no meter for a
+    row decided before metering. PRICING.md's checks after duplicates, in order:
+    unknown_event_type -> filtered (declared type no meter counts) -> future_timestamp ->
+    unmapped_subject (no billing account at occurred_at) -> filtered (test or internal
+    traffic) -> filtered (no meter's filter matches, or a retry attempt not chosen) ->
+    invalid_quantity -> billed. A row takes the first reason that applies, whatever meters
+    it feeds. This is the one materialised pass over the events after staging: the usage
+    marts, the quarantine and the reconciliation all read it. -#}
+
+with
+
+events as (
+    select * from {{ ref('int_events_deduplicated') }}
+),
+
+event_types as (
+    select * from {{ ref('event_types') }}
+),
+
+meters as (
+    select * from {{ ref('meters') }}
+),
+
+subject_timeline as (
+    select * from {{ ref('int_identity_subject_timeline') }}
+),
+
+metered_event_types as (
+    select distinct event_type from meters
+),
+
+attributed as (
+    select
+        events.raw_row_id,
+        events.event_id,
+        events.occurred_at,
+        events.received_at,
+        events.subject,
+        events.event_type,
+        events.properties,
+        events.period_start_date,
+        subject_timeline.billing_account_id,
+        subject_timeline.subject_range_id,
+        case
+            when events.rejection_reason = 'duplicate_delivery' then 'duplicate'
+            when events.rejection_reason is not null then 'quarantined'
+            when event_types.event_type is null then 'quarantined'
+            when metered_event_types.event_type is null then 'filtered'
+            when
+                events.occurred_at
+                > {{ dbt.dateadd('hour', var('tally_future_tolerance_hours'), 'events.received_at') }}
+                then 'quarantined'
+            when subject_timeline.billing_account_id is null then 'quarantined'
+            when subject_timeline.is_test then 'filtered'
+        end as premeter_status,
+        case
+            when events.rejection_reason is not null then events.rejection_reason
+            when event_types.event_type is null then 'unknown_event_type'
+            when metered_event_types.event_type is null then 'no_meter_for_event_type'
+            when
+                events.occurred_at
+                > {{ dbt.dateadd('hour', var('tally_future_tolerance_hours'), 'events.received_at') }}
+                then 'future_timestamp'
+            when subject_timeline.billing_account_id is null then 'unmapped_subject'
+            when subject_timeline.is_test then 'test_traffic'
+        end as premeter_reason
+    from events
+    left join event_types
+        on events.event_type = event_types.event_type
+    left join metered_event_types
+        on events.event_type = metered_event_types.event_type
+    left join subject_timeline
+        on
+            events.rejection_reason is null
+            and events.subject = subject_timeline.subject
+            and events.occurred_at >= subject_timeline.valid_from
+            and events.occurred_at < subject_timeline.valid_to
+),
+
+meter_counts as (
+    select
+        event_type,
+        count(*) as meter_count
+    from meters
+    group by event_type
+),
+
+{#- Rows still to be counted, and valid test rows (a gauge's test reading sets its state),
+    meet every meter of their event type. -#}
+metered as (
+    select
+        attributed.raw_row_id,
+        attributed.event_id,
+        attributed.event_type,
+        attributed.subject,
+        attributed.occurred_at,
+        attributed.received_at,
+        attributed.period_start_date,
+        attributed.billing_account_id,
+        attributed.subject_range_id,
+        attributed.premeter_status,
+        attributed.premeter_reason,
+        meter_counts.meter_count,
+        meters.meter_id,
+        meters.aggregation,
+        meters.collapses_retries,
+        (
+            (
+                meters.filter_property_1 is null
+                or {{ dbt.position(
+                    "'|' || " ~ tally.json_get_text('attributed.properties', 'meters.filter_property_1') ~ " || '|'",
+                    "'|' || meters.filter_values_1 || '|'",
+                ) }} > 0
+            )
+            and (
+                meters.filter_property_2 is null
+                or {{ dbt.position(
+                    "'|' || " ~ tally.json_get_text('attributed.properties', 'meters.filter_property_2') ~ " || '|'",
+                    "'|' || meters.filter_values_2 || '|'",
+                ) }} > 0
+            )
+        ) as is_filter_match,
+        coalesce(
+            not meters.collapses_retries
+            or {{ dbt.position(
+                "'|' || " ~ tally.json_get_text('attributed.properties', 'meters.status_property') ~ " || '|'",
+                "'|' || meters.success_values || '|'",
+            ) }} > 0,
+            false
+        ) as is_success,
+        case
+            when meters.collapses_retries
+                then {{ tally.json_get_text('attributed.properties', "'request_id'") }}
+        end as request_id,
+        case
+            when meters.aggregation = 'count' then cast(1 as {{ tally.quantity_type() }})
+            when meters.aggregation <> 'unique_count'
+                then cast(
+                    {{ tally.json_get_number('attributed.properties', 'meters.value_property') }}
+                    * coalesce(meters.value_scale, 1)
+                    as {{ tally.quantity_type() }}
+                )
+        end as quantity,
+        case
+            when meters.aggregation = 'unique_count'
+                then {{ tally.json_get_canonical_text('attributed.properties', 'meters.value_property') }}
+        end as distinct_value,
+        {%- for slot in [1, 2, 3] %}
+        {{ tally.json_get_text('attributed.properties', 'meters.group_by_' ~ slot) }}
+            as dimension_{{ slot }}_value,
+        {%- endfor %}
+        meters.group_by_1,
+        meters.group_by_2,
+        meters.group_by_3
+    from attributed
+    inner join meters
+        on attributed.event_type = meters.event_type
+    inner join meter_counts
+        on attributed.event_type = meter_counts.event_type
+    where
+        attributed.premeter_status is null
+        or attributed.premeter_reason = 'test_traffic'
+),
+
+{#- Retry collapse: attempts sharing a request_id (within one subject and event type, for
+    one meter) count once, as the first successful attempt in the tie order; with no
+    success, none counts. A row with no request_id is a request of its own. -#}
+collapsed as (
+    select
+        metered.*,
+        case
+            when metered.aggregation = 'count' then true
+            when metered.aggregation = 'unique_count' then metered.distinct_value is not null
+            else coalesce(metered.quantity >= 0, false)
+        end as has_valid_quantity,
+        metered.is_filter_match
+        and metered.is_success
+        and (
+            metered.request_id is null
+            or row_number() over (
+                partition by
+                    metered.meter_id,
+                    metered.subject,
+                    metered.event_type,
+                    metered.request_id,
+                    metered.is_filter_match
+                order by
+                    metered.is_success desc,
+                    metered.occurred_at,
+                    metered.received_at,
+                    metered.event_id
+            ) = 1
+        ) as is_chosen
+    from metered
+),
+
+{#- A row's verdict over all its meters. Most event types have one meter, whose row is the
+    verdict; only types with several meters need the window over the row's meters. -#}
+row_verdicts as (
+    select
+        collapsed.*,
+        collapsed.is_filter_match as has_filter_match,
+        collapsed.is_chosen as is_chosen_by_a_meter,
+        collapsed.is_chosen and not collapsed.has_valid_quantity as has_invalid_quantity,
+        true as is_event_row
+    from collapsed
+    where collapsed.meter_count = 1
+    union all
+    select
+        collapsed.*,
+        max(case when collapsed.is_filter_match then 1 else 0 end)
+            over (partition by collapsed.raw_row_id) = 1 as has_filter_match,
+        max(case when collapsed.is_chosen then 1 else 0 end)
+            over (partition by collapsed.raw_row_id) = 1 as is_chosen_by_a_meter,
+        max(case when collapsed.is_chosen and not collapsed.has_valid_quantity then 1 else 0 end)
+            over (partition by collapsed.raw_row_id) = 1 as has_invalid_quantity,
+        row_number() over (
+            partition by collapsed.raw_row_id
+            order by collapsed.meter_id
+        ) = 1 as is_event_row
+    from collapsed
+    where collapsed.meter_count > 1
+),
+
+metered_rows as (
+    select
+        raw_row_id,
+        event_id,
+        event_type,
+        subject,
+        occurred_at,
+        received_at,
+        period_start_date,
+        billing_account_id,
+        subject_range_id,
+        case
+            when premeter_status is not null then premeter_status
+            when not has_filter_match then 'filtered'
+            when not is_chosen_by_a_meter then 'filtered'
+            when has_invalid_quantity then 'quarantined'
+            else 'billed'
+        end as event_status,
+        case
+            when premeter_status is not null then premeter_reason
+            when not has_filter_match then 'no_meter_filter_match'
+            when not is_chosen_by_a_meter then 'retry_attempt_not_chosen'
+            when has_invalid_quantity then 'invalid_quantity'
+        end as status_reason,
+        is_event_row,
+        meter_id,
+        aggregation,
+        is_chosen,
+        has_valid_quantity,
+        quantity,
+        distinct_value,
+        dimension_1_value,
+        dimension_2_value,
+        dimension_3_value,
+        {{ tally.dimension_key('row_verdicts') }} as dimension_key
+    from row_verdicts
+),
+
+unmetered_rows as (
+    select
+        raw_row_id,
+        event_id,
+        event_type,
+        subject,
+        occurred_at,
+        received_at,
+        period_start_date,
+        billing_account_id,
+        subject_range_id,
+        premeter_status as event_status,
+        premeter_reason as status_reason,
+        true as is_event_row,
+        cast(null as varchar) as meter_id,
+        cast(null as varchar) as aggregation,
+        false as is_chosen,
+        false as has_valid_quantity,
+        cast(null as {{ tally.quantity_type() }}) as quantity,
+        cast(null as varchar) as distinct_value,
+        cast(null as varchar) as dimension_1_value,
+        cast(null as varchar) as dimension_2_value,
+        cast(null as varchar) as dimension_3_value,
+        cast(null as varchar) as dimension_key
+    from attributed
+    where
+        premeter_status is not null
+        and premeter_reason <> 'test_traffic'
+),
+
+final as (
+    select
+        raw_row_id,
+        event_id,
+        event_type,
+        subject,
+        occurred_at,
+        received_at,
+        period_start_date,
+        cast(occurred_at as date) as usage_date,
+        billing_account_id,
+        subject_range_id,
+        event_status,
+        status_reason,
+        is_event_row,
+        meter_id,
+        aggregation,
+        event_status = 'billed' and is_chosen as is_counted,
+        aggregation = 'time_weighted_average'
+        and is_chosen
+        and has_valid_quantity
+        and (event_status = 'billed' or status_reason = 'test_traffic') as is_gauge_state,
+        quantity,
+        distinct_value,
+        dimension_1_value,
+        dimension_2_value,
+        dimension_3_value,
+        dimension_key
+    from metered_rows
+    union all
+    select
+        raw_row_id,
+        event_id,
+        event_type,
+        subject,
+        occurred_at,
+        received_at,
+        period_start_date,
+        cast(occurred_at as date) as usage_date,
+        billing_account_id,
+        subject_range_id,
+        event_status,
+        status_reason,
+        is_event_row,
+        meter_id,
+        aggregation,
+        false as is_counted,
+        false as is_gauge_state,
+        quantity,
+        distinct_value,
+        dimension_1_value,
+        dimension_2_value,
+        dimension_3_value,
+        dimension_key
+    from unmetered_rows
+)
+
+select * from final

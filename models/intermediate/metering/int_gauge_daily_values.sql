@@ -1,0 +1,118 @@
+{#- Time-weighted gauges (GB stored): each reading holds, per subject and dimension
+    values, until the next reading (across day and period boundaries) or the as-of instant;
+    of two readings at one instant the later in the tie order holds. The held value belongs,
+    instant by instant, to the account the subject is linked to then: a move splits it, and
+    time while the subject is unmapped or test is billed to nobody. One row per (piece of
+    holding, day): its value x microseconds held that day, then the account's daily value
+    is the time-weighted mean over the UTC day (fct_usage_daily sums the subjects). -#}
+
+with
+
+classified as (
+    select * from {{ ref('int_events_classified') }}
+),
+
+subject_timeline as (
+    select * from {{ ref('int_identity_subject_timeline') }}
+),
+
+calendar_days as (
+    select * from {{ ref('int_calendar_days') }}
+),
+
+readings as (
+    select
+        event_id,
+        meter_id,
+        subject,
+        dimension_1_value,
+        dimension_2_value,
+        dimension_3_value,
+        dimension_key,
+        occurred_at,
+        received_at,
+        quantity as held_quantity
+    from classified
+    where is_gauge_state
+),
+
+holdings as (
+    select
+        readings.*,
+        readings.occurred_at as held_from,
+        coalesce(
+            lead(readings.occurred_at) over (
+                partition by readings.meter_id, readings.subject, readings.dimension_key
+                order by readings.occurred_at, readings.received_at, readings.event_id
+            ),
+            {{ tally.as_of(ref('stg_raw__usage_events')) }}
+        ) as held_to
+    from readings
+),
+
+attributed_holdings as (
+    select
+        holdings.event_id,
+        holdings.meter_id,
+        holdings.subject,
+        holdings.dimension_1_value,
+        holdings.dimension_2_value,
+        holdings.dimension_3_value,
+        holdings.dimension_key,
+        holdings.held_quantity,
+        subject_timeline.billing_account_id,
+        case
+            when holdings.held_from > subject_timeline.valid_from then holdings.held_from
+            else subject_timeline.valid_from
+        end as piece_from,
+        case
+            when holdings.held_to < subject_timeline.valid_to then holdings.held_to
+            else subject_timeline.valid_to
+        end as piece_to
+    from holdings
+    inner join subject_timeline
+        on
+            holdings.subject = subject_timeline.subject
+            and holdings.held_from < subject_timeline.valid_to
+            and subject_timeline.valid_from < holdings.held_to
+            and not subject_timeline.is_test
+),
+
+daily_pieces as (
+    select
+        attributed_holdings.*,
+        calendar_days.calendar_date as usage_date,
+        calendar_days.period_start_date,
+        {{ dbt.datediff(
+            "case when attributed_holdings.piece_from > calendar_days.day_start_at then attributed_holdings.piece_from else calendar_days.day_start_at end",
+            "case when attributed_holdings.piece_to < calendar_days.day_end_at then attributed_holdings.piece_to else calendar_days.day_end_at end",
+            'microsecond',
+        ) }} as held_microseconds
+    from attributed_holdings
+    inner join calendar_days
+        on
+            attributed_holdings.piece_from < calendar_days.day_end_at
+            and calendar_days.day_start_at < attributed_holdings.piece_to
+),
+
+final as (
+    select
+        event_id,
+        meter_id,
+        subject,
+        billing_account_id,
+        usage_date,
+        period_start_date,
+        dimension_1_value,
+        dimension_2_value,
+        dimension_3_value,
+        dimension_key,
+        held_quantity,
+        held_microseconds,
+        cast(held_quantity * held_microseconds as {{ tally.quantity_type() }})
+            as quantity_microseconds
+    from daily_pieces
+    where held_microseconds > 0
+)
+
+select * from final
