@@ -86,9 +86,9 @@ meter_counts as (
     group by event_type
 ),
 
-{#- Rows still to be counted, and valid test rows (a gauge's test reading sets its state),
-    meet every meter of their event type. -#}
 metered as (
+    -- Rows still to be counted, and valid test rows (a gauge's test reading sets its state),
+    -- meet every meter of their event type.
     select
         attributed.raw_row_id,
         attributed.event_id,
@@ -147,8 +147,8 @@ metered as (
                 then {{ tally.json_get_canonical_text('attributed.properties', 'meters.value_property') }}
         end as distinct_value,
         {%- for slot in [1, 2, 3] %}
-        {{ tally.json_get_text('attributed.properties', 'meters.group_by_' ~ slot) }}
-            as dimension_{{ slot }}_value,
+            {{ tally.json_get_text('attributed.properties', 'meters.group_by_' ~ slot) }}
+                as dimension_{{ slot }}_value,
         {%- endfor %}
         meters.group_by_1,
         meters.group_by_2,
@@ -163,10 +163,10 @@ metered as (
         or attributed.premeter_reason = 'test_traffic'
 ),
 
-{#- Retry collapse: attempts sharing a request_id (within one subject and event type, for
-    one meter) count once, as the first successful attempt in the tie order; with no
-    success, none counts. A row with no request_id is a request of its own. -#}
-collapsed as (
+collapsed_attempts as (
+    -- Retry collapse: attempts sharing a request_id (within one subject and event type, for
+    -- one meter) count once, as the first successful attempt in the tie order; with no
+    -- success, none counts. A row with no request_id is a request of its own.
     select
         metered.*,
         case
@@ -187,34 +187,43 @@ collapsed as (
                     metered.is_filter_match
                 order by
                     metered.is_success desc,
-                    metered.occurred_at,
-                    metered.received_at,
-                    metered.event_id
+                    metered.occurred_at asc,
+                    metered.received_at asc,
+                    metered.event_id asc
             ) = 1
         ) as is_chosen
     from metered
 ),
 
-{#- A row's verdict over all its meters. Most event types have one meter, whose row is the
-    verdict; only types with several meters need the window over the row's meters. -#}
+collapsed as (
+    select
+        *,
+        case when is_filter_match then 1 else 0 end as filter_match_flag,
+        case when is_chosen then 1 else 0 end as chosen_flag,
+        case when is_chosen and not has_valid_quantity then 1 else 0 end as invalid_quantity_flag
+    from collapsed_attempts
+),
+
 row_verdicts as (
+    -- A row's verdict over all its meters. Most event types have one meter, whose row is the
+    -- verdict; only types with several meters need the window over the row's meters.
     select
         collapsed.*,
-        collapsed.is_filter_match as has_filter_match,
-        collapsed.is_chosen as is_chosen_by_a_meter,
-        collapsed.is_chosen and not collapsed.has_valid_quantity as has_invalid_quantity,
+        collapsed.filter_match_flag as has_filter_match,
+        collapsed.chosen_flag as is_chosen_by_a_meter,
+        collapsed.invalid_quantity_flag as has_invalid_quantity,
         true as is_event_row
     from collapsed
     where collapsed.meter_count = 1
     union all
     select
         collapsed.*,
-        max(case when collapsed.is_filter_match then 1 else 0 end)
-            over (partition by collapsed.raw_row_id) = 1 as has_filter_match,
-        max(case when collapsed.is_chosen then 1 else 0 end)
-            over (partition by collapsed.raw_row_id) = 1 as is_chosen_by_a_meter,
-        max(case when collapsed.is_chosen and not collapsed.has_valid_quantity then 1 else 0 end)
-            over (partition by collapsed.raw_row_id) = 1 as has_invalid_quantity,
+        max(collapsed.filter_match_flag)
+            over (partition by collapsed.raw_row_id) as has_filter_match,
+        max(collapsed.chosen_flag)
+            over (partition by collapsed.raw_row_id) as is_chosen_by_a_meter,
+        max(collapsed.invalid_quantity_flag)
+            over (partition by collapsed.raw_row_id) as has_invalid_quantity,
         row_number() over (
             partition by collapsed.raw_row_id
             order by collapsed.meter_id
@@ -225,38 +234,38 @@ row_verdicts as (
 
 metered_rows as (
     select
-        raw_row_id,
-        event_id,
-        event_type,
-        subject,
-        occurred_at,
-        received_at,
-        period_start_date,
-        billing_account_id,
-        subject_range_id,
+        row_verdicts.raw_row_id,
+        row_verdicts.event_id,
+        row_verdicts.event_type,
+        row_verdicts.subject,
+        row_verdicts.occurred_at,
+        row_verdicts.received_at,
+        row_verdicts.period_start_date,
+        row_verdicts.billing_account_id,
+        row_verdicts.subject_range_id,
         case
-            when premeter_status is not null then premeter_status
-            when not has_filter_match then 'filtered'
-            when not is_chosen_by_a_meter then 'filtered'
-            when has_invalid_quantity then 'quarantined'
+            when row_verdicts.premeter_status is not null then row_verdicts.premeter_status
+            when not row_verdicts.has_filter_match then 'filtered'
+            when not row_verdicts.is_chosen_by_a_meter then 'filtered'
+            when row_verdicts.has_invalid_quantity then 'quarantined'
             else 'billed'
         end as event_status,
         case
-            when premeter_status is not null then premeter_reason
-            when not has_filter_match then 'no_meter_filter_match'
-            when not is_chosen_by_a_meter then 'retry_attempt_not_chosen'
-            when has_invalid_quantity then 'invalid_quantity'
+            when row_verdicts.premeter_status is not null then row_verdicts.premeter_reason
+            when not row_verdicts.has_filter_match then 'no_meter_filter_match'
+            when not row_verdicts.is_chosen_by_a_meter then 'retry_attempt_not_chosen'
+            when row_verdicts.has_invalid_quantity then 'invalid_quantity'
         end as status_reason,
-        is_event_row,
-        meter_id,
-        aggregation,
-        is_chosen,
-        has_valid_quantity,
-        quantity,
-        distinct_value,
-        dimension_1_value,
-        dimension_2_value,
-        dimension_3_value,
+        row_verdicts.is_event_row,
+        row_verdicts.meter_id,
+        row_verdicts.aggregation,
+        row_verdicts.is_chosen,
+        row_verdicts.has_valid_quantity,
+        row_verdicts.quantity,
+        row_verdicts.distinct_value,
+        row_verdicts.dimension_1_value,
+        row_verdicts.dimension_2_value,
+        row_verdicts.dimension_3_value,
         {{ tally.dimension_key('row_verdicts') }} as dimension_key
     from row_verdicts
 ),

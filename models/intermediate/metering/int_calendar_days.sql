@@ -17,14 +17,31 @@ bounds as (
 ),
 
 digits as (
-    select 0 as digit union all select 1 union all select 2 union all select 3
-    union all select 4 union all select 5 union all select 6 union all select 7
-    union all select 8 union all select 9
+    select 0 as digit
+    union all
+    select 1
+    union all
+    select 2
+    union all
+    select 3
+    union all
+    select 4
+    union all
+    select 5
+    union all
+    select 6
+    union all
+    select 7
+    union all
+    select 8
+    union all
+    select 9
 ),
 
 day_offsets as (
-    select ones.digit + 10 * tens.digit + 100 * hundreds.digit + 1000 * thousands.digit
-        as day_offset
+    select
+        ones.digit + 10 * tens.digit + 100 * hundreds.digit + 1000 * thousands.digit
+            as day_offset
     from digits as ones
     cross join digits as tens
     cross join digits as hundreds
@@ -32,8 +49,9 @@ day_offsets as (
 ),
 
 days as (
-    select cast({{ dbt.dateadd('day', 'day_offsets.day_offset', 'bounds.first_date') }} as date)
-        as calendar_date
+    select
+        cast({{ dbt.dateadd('day', 'day_offsets.day_offset', 'bounds.first_date') }} as date)
+            as calendar_date
     from bounds
     cross join day_offsets
     where day_offsets.day_offset <= {{ dbt.datediff('bounds.first_date', 'bounds.last_date', 'day') }}

@@ -28,11 +28,11 @@ outcomes as (
     select
         period_start_date,
         {%- for status in ['billed', 'filtered', 'duplicate', 'quarantined'] %}
-        sum(case when event_status = '{{ status }}' then 1 else 0 end) as {{ status }}_count,
+            sum(case when event_status = '{{ status }}' then 1 else 0 end) as {{ status }}_count,
         {%- endfor %}
         {%- for reason in var('tally_quarantine_reasons') %}
-        sum(case when event_status = 'quarantined' and status_reason = '{{ reason }}' then 1 else 0 end)
-            as {{ reason }}_count,
+            sum(case when event_status = 'quarantined' and status_reason = '{{ reason }}' then 1 else 0 end)
+                as {{ reason }}_count,
         {%- endfor %}
         count(*) as classified_count
     from classified
@@ -45,10 +45,10 @@ final as (
         cast(landed.period_start_date as date) as period_start_date,
         cast(landed.landed_count as bigint) as landed_count,
         {%- for status in ['billed', 'filtered', 'duplicate', 'quarantined'] %}
-        cast(coalesce(outcomes.{{ status }}_count, 0) as bigint) as {{ status }}_count,
+            cast(coalesce(outcomes.{{ status }}_count, 0) as bigint) as {{ status }}_count,
         {%- endfor %}
         {%- for reason in var('tally_quarantine_reasons') %}
-        cast(coalesce(outcomes.{{ reason }}_count, 0) as bigint) as {{ reason }}_count,
+            cast(coalesce(outcomes.{{ reason }}_count, 0) as bigint) as {{ reason }}_count,
         {%- endfor %}
         cast(coalesce(outcomes.classified_count, 0) as bigint) as classified_count
     from landed
