@@ -15,8 +15,12 @@
 {%- endmacro %}
 
 {% macro snowflake__parse_json_object(text_expression) -%}
+    {#- An object is JSON that parses and starts with a brace (portable to fakesnow,
+        which has no IS_OBJECT). -#}
     case
-        when is_object(try_parse_json({{ text_expression }}))
+        when
+            left(ltrim({{ text_expression }}), 1) = '{'
+            and try_parse_json({{ text_expression }}) is not null
             then try_parse_json({{ text_expression }})
     end
 {%- endmacro %}

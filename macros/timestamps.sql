@@ -9,7 +9,7 @@
 {%- endmacro %}
 
 {% macro snowflake__parse_utc_timestamp(text_expression) -%}
-    cast(convert_timezone('UTC', try_to_timestamp_tz({{ text_expression }})) as timestamp_ntz)
+    cast(convert_timezone('UTC', try_cast({{ text_expression }} as timestamp_tz)) as timestamp_ntz)
 {%- endmacro %}
 
 {#- The first day of the UTC month (the billing period) of a timestamp, as a date. -#}
