@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "python"))
 from tally.dbt import run_dbt  # noqa: E402
 from tally.demo_data import generate  # noqa: E402
 from tally.load import load_paths  # noqa: E402
+from tally.replay import split_last_received_day  # noqa: E402
 
 METERING_SELECTOR = "+fct_usage_by_period +fct_event_reconciliation +int_events_quarantined"
 
@@ -67,29 +68,6 @@ def _timed_query(database: Path, sql: str) -> float:
         connection.close()
 
 
-def _hold_back_last_day(events_dir: Path, held_back: Path) -> str:
-    """Move the rows received on the last day into their own file; returns that day."""
-    connection = duckdb.connect()
-    try:
-        files = f"'{events_dir}/usage_events-*.parquet'"
-        received_day = "cast(try_cast(received_at as timestamptz) as date)"
-        last_day = connection.sql(
-            f"select max({received_day}) from read_parquet({files})"
-        ).fetchall()[0][0]
-        condition = f"{received_day} = date '{last_day}'"
-        connection.execute(
-            f"copy (select * from read_parquet({files}) where {condition}) "
-            f"to '{held_back}/usage_events-last-day.parquet' (format parquet)"
-        )
-        connection.execute(
-            f"copy (select * from read_parquet({files}) where not coalesce({condition}, false)) "
-            f"to '{held_back}/usage_events-until-last-day.parquet' (format parquet)"
-        )
-    finally:
-        connection.close()
-    return str(last_day)
-
-
 def _model_timings() -> dict[str, float]:
     results = json.loads((ROOT / "target" / "run_results.json").read_text())
     return {
@@ -111,16 +89,12 @@ def main() -> None:
         started = time.perf_counter()
         generate(seed=arguments.seed, events=arguments.events, out=data)
         print(f"generated {arguments.events:,} events in {time.perf_counter() - started:.1f} s")
-    split = work / "split"
-    split.mkdir()
-    last_day = _hold_back_last_day(data / "events", split)
+    split = split_last_received_day(data / "events", work / "split")
     database = work / "bench.duckdb"
 
     started = time.perf_counter()
-    load_paths(
-        [data / "identity", split / "usage_events-until-last-day.parquet"], database=database
-    )
-    print(f"loaded in {time.perf_counter() - started:.1f} s (all but {last_day})")
+    load_paths([data / "identity", split.before_last_day], database=database)
+    print(f"loaded in {time.perf_counter() - started:.1f} s (all but {split.day})")
 
     bound_group_by = _timed_query(database, BOUND_GROUP_BY)
     bound_distinct_on = _timed_query(database, BOUND_DISTINCT_ON)
@@ -134,7 +108,7 @@ def main() -> None:
         raise SystemExit("full build failed: " + "; ".join(full.failures))
     timings = _model_timings()
 
-    load_paths([split / "usage_events-last-day.parquet"], database=database)
+    load_paths([split.last_day], database=database)
     started = time.perf_counter()
     incremental = run_dbt(["run", "--select", METERING_SELECTOR], database=database)
     incremental_seconds = time.perf_counter() - started

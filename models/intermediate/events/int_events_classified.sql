@@ -135,12 +135,13 @@ metered as (
         end as request_id,
         case
             when meters.aggregation = 'count' then cast(1 as {{ tally.quantity_type() }})
+            when meters.aggregation <> 'unique_count' and meters.value_divisor is null
+                then {{ tally.json_get_number('attributed.properties', 'meters.value_property') }}
             when meters.aggregation <> 'unique_count'
-                then cast(
-                    {{ tally.json_get_number('attributed.properties', 'meters.value_property') }}
-                    * coalesce(meters.value_scale, 1)
-                    as {{ tally.quantity_type() }}
-                )
+                then {{ tally.divide(
+                    tally.json_get_number('attributed.properties', 'meters.value_property'),
+                    'meters.value_divisor',
+                ) }}
         end as quantity,
         case
             when meters.aggregation = 'unique_count'
