@@ -81,16 +81,36 @@
 {% endmacro %}
 
 {% macro default__canonical_properties(json_expression) -%}
-    array_to_string(
+    {{ tally._canonical_json_object(json_expression, 3) }}
+{%- endmacro %}
+
+{#- An object's canonical text: keys sorted, numbers by value, nested objects likewise to
+    `depth` levels (deeper values, and arrays, compare as their JSON text). -#}
+{% macro _canonical_json_object(object_expression, depth) -%}
+    '{' || array_to_string(
         list_transform(
-            list_sort(json_keys({{ json_expression }})),
-            lambda property_key: to_json(property_key) || ':' || coalesce(
-                {{ tally.decimal_to_text(tally.json_get_number(json_expression, 'property_key')) }},
-                cast(json_extract({{ json_expression }}, '$."' || property_key || '"') as varchar)
-            )
+            list_sort(json_keys({{ object_expression }})),
+            lambda key_{{ depth }}: to_json(key_{{ depth }}) || ':' || {{ tally._canonical_json_value(
+                "json_extract(" ~ object_expression ~ ", '$.\"' || key_" ~ depth ~ " || '\"')",
+                depth,
+            ) }}
         ),
         ','
-    )
+    ) || '}'
+{%- endmacro %}
+
+{% macro _canonical_json_value(value_expression, depth) -%}
+    case
+        {%- if depth > 1 %}
+            when json_type({{ value_expression }}) = 'OBJECT'
+                then {{ tally._canonical_json_object(value_expression, depth - 1) }}
+        {%- endif %}
+        when json_type({{ value_expression }}) in ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE')
+            then {{ tally.decimal_to_text(
+                "try_cast(json_extract_string(" ~ value_expression ~ ", '$') as decimal(38, 18))"
+            ) }}
+        else cast({{ value_expression }} as varchar)
+    end
 {%- endmacro %}
 
 {% macro snowflake__canonical_properties(json_expression) -%}

@@ -27,12 +27,20 @@ def _fail(error: TallyError) -> None:
 def load(
     paths: list[Path] = typer.Argument(..., help="CSV, JSON Lines or Parquet files, or folders."),
     database: Path | None = typer.Option(None, help="DuckDB file (default: TALLY_DUCKDB_PATH)."),
+    received_at: str | None = typer.Option(
+        None,
+        help="When the batch was received (ISO 8601): the received_at of rows that have none, "
+        "malformed rows included. Default: the load time.",
+    ),
 ) -> None:
     """Load files into the raw landing tables; a file already loaded is skipped."""
-    from tally.load import load_paths, print_report
+    from tally.load import LoadError, load_paths, print_report
 
     try:
-        report = load_paths(paths, database=database)
+        report = load_paths(paths, database=database, received_at=received_at)
+    except LoadError as error:
+        print_report(error.report, console)
+        _fail(error)
     except TallyError as error:
         _fail(error)
     print_report(report, console)

@@ -29,6 +29,18 @@ def _environment(database: Path | None, seed_path: Path | None) -> None:
     Path(os.environ["TALLY_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
 
 
+def release_duckdb() -> None:
+    """dbt-duckdb keeps its DuckDB instance open in-process after a run, so any other
+    connection to the file would fail ("different configuration"): close it."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    DuckDBConnectionManager.close_all_connections()
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager._ENV = None
+
+
 def run_dbt(
     args: Sequence[str],
     *,
@@ -52,7 +64,10 @@ def run_dbt(
         command += ["--vars", json.dumps(variables)]
     if quiet:
         command = ["--quiet", "--no-use-colors", *command]
-    result = dbtRunner().invoke(command)
+    try:
+        result = dbtRunner().invoke(command)
+    finally:
+        release_duckdb()
     failures: list[str] = []
     if result.exception is not None:
         failures.append(str(result.exception))

@@ -16,8 +16,7 @@ from tally.warehouse import query
 
 def run_demo(*, events: int, seed: int, out: Path, database: Path | None, console: Console) -> None:
     """Generate demo data, load it, run `dbt build`, and print where the outputs are."""
-    from tally.demo_data import generate
-    from tally.load import load_paths
+    from tally.demo_data import generate, load_demo_data
 
     database = (database or duckdb_path()).resolve()
     if database.exists():
@@ -30,7 +29,7 @@ def run_demo(*, events: int, seed: int, out: Path, database: Path | None, consol
     console.print(f"[bold]1/3[/bold] generated {events:,} events into {out}")
 
     started = time.perf_counter()
-    report = load_paths([out / "identity", out / "events"], database=database)
+    report = load_demo_data(out, database)
     timings["load"] = time.perf_counter() - started
     console.print(f"[bold]2/3[/bold] loaded {report.rows_loaded:,} rows into {database}")
 

@@ -44,10 +44,10 @@ def built_warehouse(
 ) -> BuiltWarehouse:
     """`tally load` + `dbt build` (models, data tests, unit tests) on the fixture data."""
     from tally.dbt import run_dbt
-    from tally.load import load_paths
+    from tally.demo_data import load_demo_data
 
     database = tmp_path_factory.mktemp("warehouse") / "tally.duckdb"
-    load_paths([demo_data_dir / "identity", demo_data_dir / "events"], database=database)
+    load_demo_data(demo_data_dir, database)
     outcome = run_dbt(["build"], database=database)
     manifest = json.loads((demo_data_dir / "manifest.json").read_text())
     return BuiltWarehouse(demo_data_dir, database, manifest, outcome.success, outcome.failures)
