@@ -11,7 +11,7 @@ DEMO_EVENTS ?= 1000000
 DEMO_SEED ?= 42
 DEMO_DIR ?= data/demo
 
-.PHONY: install demo test lint pytest dbt-test docs bench clean
+.PHONY: install demo test lint pytest docs bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 2; }
@@ -38,9 +38,6 @@ lint: install
 
 pytest: install
 	$(BIN)/pytest
-
-dbt-test: install
-	$(BIN)/tally check-fixture
 
 test: install
 	$(MAKE) --no-print-directory lint

@@ -34,13 +34,10 @@ def load(
     ),
 ) -> None:
     """Load files into the raw landing tables; a file already loaded is skipped."""
-    from tally.load import LoadError, load_paths, print_report
+    from tally.load import load_paths, print_report
 
     try:
         report = load_paths(paths, database=database, received_at=received_at)
-    except LoadError as error:
-        print_report(error.report, console)
-        _fail(error)
     except TallyError as error:
         _fail(error)
     print_report(report, console)
@@ -90,6 +87,23 @@ def demo(
         run_demo(events=events, seed=seed, out=out, database=database, console=console)
     except TallyError as error:
         _fail(error)
+
+
+@app.command()
+def explain(
+    account: str = typer.Option(..., help="The billing account id, for example acct_014."),
+    period: str = typer.Option(..., help="The billing period, YYYY-MM (for example 2026-09)."),
+    database: Path | None = typer.Option(None, help="DuckDB file (default: TALLY_DUCKDB_PATH)."),
+    samples: int = typer.Option(3, help="Sample event ids shown per usage line."),
+) -> None:
+    """Print one invoice with every line's computation and sample events behind usage."""
+    from tally.explain import explain_invoice, print_explanation
+
+    try:
+        explanation = explain_invoice(account, period, database, samples=samples)
+    except TallyError as error:
+        _fail(error)
+    print_explanation(explanation, console)
 
 
 @app.command()

@@ -76,8 +76,35 @@ def run_dbt(
             status = str(node_result.status).lower()
             if status in {"error", "fail", "runtimeerr"}:
                 name = getattr(node_result.node, "unique_id", "?")
-                failures.append(f"{name}: {node_result.message}")
+                detail = _stored_failure_messages(node_result.node, database)
+                failures.append(f"{name}: {node_result.message}{detail}")
     return DbtOutcome(success=bool(result.success), failures=failures)
+
+
+def _stored_failure_messages(node: object, database: Path | None, limit: int = 5) -> str:
+    """The offending rows a failed data test stored (its failure_message column, when it
+    has one), so that the error names them rather than only counting them."""
+    relation = getattr(node, "relation_name", None)
+    if not relation or getattr(node, "resource_type", None) != "test":
+        return ""
+    import duckdb
+
+    try:
+        connection = duckdb.connect(str(database or duckdb_path()), read_only=True)
+    except duckdb.Error:
+        return ""
+    try:
+        table = connection.sql(f"select * from {relation} limit {limit}")
+        columns = table.columns
+        rows = table.fetchall()
+    except duckdb.Error:
+        return ""
+    finally:
+        connection.close()
+    if "failure_message" in columns:
+        index = columns.index("failure_message")
+        return " [" + "; ".join(str(row[index]) for row in rows) + "]"
+    return " [" + "; ".join(str(dict(zip(columns, row, strict=True))) for row in rows) + "]"
 
 
 def build(**kwargs: object) -> DbtOutcome:

@@ -56,7 +56,8 @@ ALL_MODEL_COLUMNS = frozenset().union(*MODEL_COLUMNS.values())
 
 def _duplicates(kind: str, keys: Iterable[object]) -> list[str]:
     counts = Counter(keys)
-    return [f"{kind} {key} is not unique" for key, count in sorted(counts.items()) if count > 1]
+    repeated = [key for key, count in counts.items() if count > 1]
+    return [f"{kind} {key} is not unique" for key in sorted(repeated, key=repr)]
 
 
 def _unknown(kind: str, key: str, value: object, known: Iterable[object]) -> list[str]:

@@ -153,7 +153,7 @@ MALFORMED_JSONL = [
 def test_malformed_jsonl_lines_land_with_reason(tmp_path: Path, database: Path) -> None:
     path = write_jsonl(tmp_path / "usage_events.jsonl", MALFORMED_JSONL)
 
-    report = load_paths([path], database=database)
+    report = load_paths([path], database=database, received_at="2026-10-31T23:59:59Z")
 
     file = report.files[0]
     assert file.path == path and file.rows_loaded == 5
@@ -166,9 +166,11 @@ def test_malformed_jsonl_lines_land_with_reason(tmp_path: Path, database: Path) 
         "select _line_number, event_id, received_at, properties, _load_error, _raw_record "
         "from raw.usage_events where _load_error is not null order by _line_number",
     )
+    # A malformed line has no received_at of its own: it gets the batch's receipt time.
+    batch = "2026-10-31T23:59:59Z"
     assert rows == [
-        (2, None, None, None, "malformed: line is not valid JSON", MALFORMED_JSONL[1]),
-        (4, None, None, None, "malformed: line is not a JSON object", "[1, 2, 3]"),
+        (2, None, batch, None, "malformed: line is not valid JSON", MALFORMED_JSONL[1]),
+        (4, None, batch, None, "malformed: line is not a JSON object", "[1, 2, 3]"),
     ]
     good = query(
         database,

@@ -854,3 +854,10 @@ def test_gauge_time_splits_between_two_contracts_of_one_period() -> None:
         ("c1", D(15)),
         ("c2", D(16)),
     ]
+
+
+def test_duplicate_check_accepts_a_meter_priced_both_keyed_and_unkeyed() -> None:
+    from tally.pricing_validate import _duplicates
+
+    keys = [("v1", "meter", None), ("v1", "meter", "eu"), ("v1", "meter", "eu")]
+    assert _duplicates("price", keys) == ["price ('v1', 'meter', 'eu') is not unique"]

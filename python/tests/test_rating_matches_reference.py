@@ -545,26 +545,6 @@ def _relative(folder: Path) -> Path:
     return Path(os.path.relpath(folder, PROJECT_DIR))
 
 
-@pytest.fixture(autouse=True)
-def _null_safe_duplicate_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pricing_validate._duplicates sorts its keys, which fails (TypeError: None < str) when a
-    plan version prices one meter both unkeyed (dimension_value None) and keyed, a valid
-    book (the scenario's fallback prices). Same check, sorted by text, until it is fixed."""
-    from collections import Counter
-
-    from tally import pricing_validate
-
-    def duplicates(kind: str, keys: Any) -> list[str]:
-        counts = Counter(keys)
-        return [
-            f"{kind} {key} is not unique"
-            for key, count in sorted(counts.items(), key=lambda item: repr(item[0]))
-            if count > 1
-        ]
-
-    monkeypatch.setattr(pricing_validate, "_duplicates", duplicates)
-
-
 @pytest.fixture(scope="module")
 def scenario_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     root = tmp_path_factory.mktemp("rating_scenario")
