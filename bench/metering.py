@@ -37,7 +37,8 @@ METERING_SELECTOR = "+fct_usage_by_period +fct_event_reconciliation +int_events_
 
 BOUND_GROUP_BY = """
 select subject, event_type, date_trunc('month', try_cast(occurred_at as timestamptz)) as month,
-    sum(try_cast(json_extract_string(properties, '$.input_tokens') as bigint)) as quantity
+    sum(case when json_valid(properties)
+        then try_cast(json_extract_string(properties, '$.input_tokens') as bigint) end) as quantity
 from (
     select event_id, any_value(subject) as subject, any_value(event_type) as event_type,
         any_value(occurred_at) as occurred_at, any_value(properties) as properties
@@ -49,7 +50,8 @@ group by all
 
 BOUND_DISTINCT_ON = """
 select subject, event_type, date_trunc('month', try_cast(occurred_at as timestamptz)) as month,
-    sum(try_cast(json_extract_string(properties, '$.input_tokens') as bigint)) as quantity
+    sum(case when json_valid(properties)
+        then try_cast(json_extract_string(properties, '$.input_tokens') as bigint) end) as quantity
 from (
     select distinct on (event_id) event_id, subject, event_type, occurred_at, properties
     from raw.usage_events
