@@ -34,7 +34,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check python bench
 	$(BIN)/ruff format --check python bench
-	TALLY_DUCKDB_PATH=data/lint.duckdb $(BIN)/sqlfluff lint models macros tests analyses
+	TALLY_DUCKDB_PATH=data/lint.duckdb $(BIN)/sqlfluff lint models macros tests
 
 pytest: install
 	$(BIN)/pytest
