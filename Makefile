@@ -34,6 +34,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check python bench
 	$(BIN)/ruff format --check python bench
+	mkdir -p data
 	TALLY_DUCKDB_PATH=data/lint.duckdb $(BIN)/sqlfluff lint models macros tests
 
 pytest: install
