@@ -42,6 +42,7 @@ def run_demo(*, events: int, seed: int, out: Path, database: Path | None, consol
 
     _print_reconciliation(database, console)
     _print_usage(database, console)
+    _print_invoices(database, console)
     timing_text = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timings.items())
     console.print(f"\ntimings: {timing_text}")
     console.print(f"warehouse: {database} (schemas staging, intermediate, marts, price_book)")
@@ -89,5 +90,31 @@ def _print_usage(database: Path, console: Console) -> None:
             f"{row['quantity']:,.3f}",
             row["unit"],
             str(row["accounts"]),
+        )
+    console.print(table)
+
+
+def _print_invoices(database: Path, console: Console) -> None:
+    rows = query(
+        """
+        select billing_account_id, cast(period_start_date as varchar) as period, currency_code,
+            subtotal_amount, credit_amount, total_amount, line_count
+        from marts.fct_invoices
+        order by billing_account_id, period_start_date
+        """,
+        database,
+    )
+    table = Table(title="Invoices (tally explain --account A --period YYYY-MM for the lines)")
+    for column in ("account", "period", "currency", "subtotal", "credits", "total", "lines"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            row["billing_account_id"],
+            row["period"][:7],
+            row["currency_code"],
+            f"{row['subtotal_amount']:,.2f}",
+            f"{row['credit_amount']:,.2f}",
+            f"{row['total_amount']:,.2f}",
+            str(row["line_count"]),
         )
     console.print(table)
