@@ -16,36 +16,8 @@ bounds as (
     where occurred_at is not null
 ),
 
-digits as (
-    select 0 as digit
-    union all
-    select 1
-    union all
-    select 2
-    union all
-    select 3
-    union all
-    select 4
-    union all
-    select 5
-    union all
-    select 6
-    union all
-    select 7
-    union all
-    select 8
-    union all
-    select 9
-),
-
 day_offsets as (
-    select
-        ones.digit + 10 * tens.digit + 100 * hundreds.digit + 1000 * thousands.digit
-            as day_offset
-    from digits as ones
-    cross join digits as tens
-    cross join digits as hundreds
-    cross join digits as thousands
+    {{ tally.whole_numbers(4, 'day_offset') }}
 ),
 
 days as (

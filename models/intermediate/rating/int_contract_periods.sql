@@ -29,33 +29,8 @@ as_of as (
             as as_of_period_start_date
 ),
 
-digits as (
-    select 0 as digit
-    union all
-    select 1
-    union all
-    select 2
-    union all
-    select 3
-    union all
-    select 4
-    union all
-    select 5
-    union all
-    select 6
-    union all
-    select 7
-    union all
-    select 8
-    union all
-    select 9
-),
-
 month_offsets as (
-    select ones.digit + 10 * tens.digit + 100 * hundreds.digit as month_offset
-    from digits as ones
-    cross join digits as tens
-    cross join digits as hundreds
+    {{ tally.whole_numbers(3, 'month_offset') }}
 ),
 
 contract_bounds as (
