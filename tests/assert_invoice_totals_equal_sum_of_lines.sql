@@ -1,6 +1,7 @@
 {#- An invoice's amounts are the sums of its rounded lines (PRICING.md "Money": an invoice
-    total is the sum of its rounded lines) and its total is never negative. Each failing
-    row names the invoice and what differs. -#}
+    total is the sum of its rounded lines) and its total is never negative; an invoice with
+    no line (a contracted period with nothing billed) is all zeros, and every line belongs
+    to an invoice. Each failing row names the invoice and what differs. -#}
 
 with
 
@@ -31,7 +32,14 @@ compared as (
     select
         invoices.invoice_id,
         case
-            when line_sums.invoice_id is null then 'has no lines'
+            when
+                line_sums.invoice_id is null
+                and (
+                    invoices.total_amount <> 0 or invoices.subtotal_amount <> 0 or invoices.credit_amount <> 0
+                    or invoices.carry_forward_amount <> 0 or invoices.line_count <> 0
+                )
+                then 'has no lines but its amounts or line_count are not zero'
+            when line_sums.invoice_id is null then null
             when invoices.total_amount <> line_sums.total_amount
                 then
                     'total ' || cast(invoices.total_amount as varchar) || ' but its lines sum to '
@@ -57,12 +65,34 @@ compared as (
         on invoices.invoice_id = line_sums.invoice_id
 ),
 
+lines_without_invoice as (
+    select
+        line_sums.invoice_id,
+        'is missing from fct_invoices but has lines' as problem
+    from line_sums
+    left join invoices
+        on line_sums.invoice_id = invoices.invoice_id
+    where invoices.invoice_id is null
+),
+
+problems as (
+    select
+        invoice_id,
+        problem
+    from compared
+    where problem is not null
+    union all
+    select
+        invoice_id,
+        problem
+    from lines_without_invoice
+),
+
 final as (
     select
         invoice_id,
         'invoice ' || invoice_id || ': ' || problem as failure_message
-    from compared
-    where problem is not null
+    from problems
 )
 
 select * from final

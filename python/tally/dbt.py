@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,13 +21,27 @@ class DbtOutcome:
     failures: list[str] = field(default_factory=list)
 
 
-def _environment(database: Path | None, seed_path: Path | None) -> None:
+@contextmanager
+def _environment(database: Path | None, seed_path: Path | None) -> Iterator[None]:
+    """The environment dbt renders the profile and project with, for one invocation: the
+    database and seed folder asked for are set, and what was there before is put back after,
+    so a swapped price book never leaks into the next run."""
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ["TALLY_DUCKDB_PATH"] = str(database or duckdb_path())
+    wanted = {"TALLY_DUCKDB_PATH": str(database or duckdb_path())}
     if seed_path is not None:
-        os.environ["TALLY_SEED_PATH"] = str(seed_path)
-    Path(os.environ["TALLY_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
+        wanted["TALLY_SEED_PATH"] = str(seed_path)
+    before = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    Path(wanted["TALLY_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def release_duckdb() -> None:
@@ -52,7 +67,6 @@ def run_dbt(
     """Invoke dbt with the project and profiles directories set; never raises on a failed node."""
     from dbt.cli.main import dbtRunner
 
-    _environment(database, seed_path)
     command = [
         *args,
         "--project-dir",
@@ -64,10 +78,11 @@ def run_dbt(
         command += ["--vars", json.dumps(variables)]
     if quiet:
         command = ["--quiet", "--no-use-colors", *command]
-    try:
-        result = dbtRunner().invoke(command)
-    finally:
-        release_duckdb()
+    with _environment(database, seed_path):
+        try:
+            result = dbtRunner().invoke(command)
+        finally:
+            release_duckdb()
     failures: list[str] = []
     if result.exception is not None:
         failures.append(str(result.exception))

@@ -304,6 +304,27 @@ def test_keyed_group_without_usage_has_no_line_unkeyed_price_always_shows() -> N
     assert rate(keyed_only, Usage(), [AUG]).invoice("a", AUG).lines == ()
 
 
+def test_a_contracted_period_with_nothing_billed_is_an_empty_invoice_of_zero() -> None:
+    """DECISIONLOG "An invoice for every contracted period": no line, every amount zero, the
+    plan's currency; an account whose contract ends before the period gets no invoice."""
+    keyed_only = book(
+        price("east", dimension_name="region", dimension_value="us-east"),
+        currency="JPY",
+        contracts=(Contract("c1", "a", "p", AUG, SEP),),
+    )
+    result = rate(keyed_only, Usage(), [AUG, SEP])
+    assert [(inv.billing_account_id, inv.period_start_date) for inv in result.invoices] == [
+        ("a", AUG)
+    ]
+    invoice = result.invoice("a", AUG)
+    assert (invoice.currency_code, invoice.lines, invoice.total_amount) == ("JPY", (), D(0))
+    assert (invoice.subtotal_amount, invoice.credit_amount, invoice.carry_forward_amount) == (
+        D(0),
+        D(0),
+        D(0),
+    )
+
+
 def test_usage_with_no_price_or_no_contract_stops_the_run() -> None:
     keyed_only = book(price("east", dimension_name="region", dimension_value="us-east"))
     with pytest.raises(TallyError, match=r"account a .*meter calls.*region=eu-west"):

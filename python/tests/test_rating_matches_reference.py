@@ -208,8 +208,20 @@ def _differences(database: Path, seed_path: Path) -> tuple[list[str], RatingResu
             f"only SQL {sorted(set(sql_invoices) - set(python_invoices))}"
         )
     for invoice_id in sorted(set(python_invoices) & set(sql_invoices)):
-        for field in ("subtotal_amount", "credit_amount", "carry_forward_amount", "total_amount"):
-            expected = getattr(python_invoices[invoice_id], field)
+        python_invoice = python_invoices[invoice_id]
+        if len(python_invoice.lines) != sql_invoices[invoice_id]["line_count"]:
+            problems.append(
+                f"invoice {invoice_id}: line_count {sql_invoices[invoice_id]['line_count']} "
+                f"!= {len(python_invoice.lines)}"
+            )
+        for field in (
+            "currency_code",
+            "subtotal_amount",
+            "credit_amount",
+            "carry_forward_amount",
+            "total_amount",
+        ):
+            expected = getattr(python_invoice, field)
             if expected != sql_invoices[invoice_id][field]:
                 problems.append(
                     f"invoice {invoice_id}: {field} {sql_invoices[invoice_id][field]} != {expected}"
