@@ -1,6 +1,6 @@
-{#- JSON access, dispatched per warehouse. Staging parses `properties` once into the
-    warehouse's JSON type (DuckDB: JSON text; Snowflake: VARIANT); later models read it
-    through these macros, with the key given as an SQL expression (meters are data). -#}
+{#- JSON access, dispatched per warehouse. Staging checks `properties` once (DuckDB keeps
+    the checked text; Snowflake parses a VARIANT); later models read it through these
+    macros, with the key given as an SQL expression (meters are data). -#}
 
 {#- The JSON object parsed from text, or null when the text is not a JSON object. -#}
 {% macro parse_json_object(text_expression) %}
@@ -8,9 +8,13 @@
 {% endmacro %}
 
 {% macro default__parse_json_object(text_expression) -%}
+    {#- One parse: valid JSON whose first character is a brace is an object. The text is
+        kept (DuckDB's JSON functions parse text on every call either way). -#}
     case
-        when json_valid({{ text_expression }}) and json_type({{ text_expression }}) = 'OBJECT'
-            then cast({{ text_expression }} as json)
+        when
+            left(ltrim({{ text_expression }}), 1) = '{'
+            and json_valid({{ text_expression }})
+            then {{ text_expression }}
     end
 {%- endmacro %}
 
@@ -44,15 +48,12 @@
 {% endmacro %}
 
 {% macro default__json_get_number(json_expression, key_expression) -%}
-    case
-        when
-            json_type({{ json_expression }}, '$."' || {{ key_expression }} || '"')
-            in ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE')
-            then try_cast(
-                json_extract_string({{ json_expression }}, '$."' || {{ key_expression }} || '"')
-                as decimal(38, 18)
-            )
-    end
+    {#- One parse: the value's JSON text is cast, so a JSON string ("12", quoted), boolean,
+        null or object never casts, and a JSON number casts exactly. -#}
+    try_cast(
+        cast(json_extract({{ json_expression }}, '$."' || {{ key_expression }} || '"') as varchar)
+        as decimal(38, 18)
+    )
 {%- endmacro %}
 
 {% macro snowflake__json_get_number(json_expression, key_expression) -%}

@@ -1,5 +1,6 @@
 {#- The decision for every landed row, and for the rows that meters count, what they count:
-    one row per (landed row, meter whose event type it has), or one row with no meter for a
+    one row per (landed row, meter of its event type whose filters match it), at least one
+    per landed row (the first meter's, when none matches), or one row with no meter for a
     row decided before metering. PRICING.md's checks after duplicates, in order:
     unknown_event_type -> filtered (declared type no meter counts) -> future_timestamp ->
     unmapped_subject (no billing account at occurred_at) -> filtered (test or internal
@@ -30,7 +31,7 @@ metered_event_types as (
     select distinct event_type from meters
 ),
 
-attributed as (
+attributed as {{ tally.inline_cte() }} (
     select
         events.raw_row_id,
         events.event_id,
@@ -86,9 +87,9 @@ meter_counts as (
     group by event_type
 ),
 
-metered as (
+meter_candidates as (
     -- Rows still to be counted, and valid test rows (a gauge's test reading sets its state),
-    -- meet every meter of their event type.
+    -- meet every meter of their event type; first, whether the meter's filters match.
     select
         attributed.raw_row_id,
         attributed.event_id,
@@ -101,11 +102,19 @@ metered as (
         attributed.subject_range_id,
         attributed.premeter_status,
         attributed.premeter_reason,
+        attributed.properties,
         meter_counts.meter_count,
         meters.meter_id,
         meters.aggregation,
         meters.collapses_retries,
-        (
+        meters.status_property,
+        meters.success_values,
+        meters.value_property,
+        meters.value_divisor,
+        meters.group_by_1,
+        meters.group_by_2,
+        meters.group_by_3,
+        coalesce(
             (
                 meters.filter_property_1 is null
                 or {{ dbt.position(
@@ -119,41 +128,9 @@ metered as (
                     "'|' || " ~ tally.json_get_text('attributed.properties', 'meters.filter_property_2') ~ " || '|'",
                     "'|' || meters.filter_values_2 || '|'",
                 ) }} > 0
-            )
-        ) as is_filter_match,
-        coalesce(
-            not meters.collapses_retries
-            or {{ dbt.position(
-                "'|' || " ~ tally.json_get_text('attributed.properties', 'meters.status_property') ~ " || '|'",
-                "'|' || meters.success_values || '|'",
-            ) }} > 0,
+            ),
             false
-        ) as is_success,
-        case
-            when meters.collapses_retries
-                then {{ tally.json_get_text('attributed.properties', "'request_id'") }}
-        end as request_id,
-        case
-            when meters.aggregation = 'count' then cast(1 as {{ tally.quantity_type() }})
-            when meters.aggregation <> 'unique_count' and meters.value_divisor is null
-                then {{ tally.json_get_number('attributed.properties', 'meters.value_property') }}
-            when meters.aggregation <> 'unique_count'
-                then {{ tally.divide(
-                    tally.json_get_number('attributed.properties', 'meters.value_property'),
-                    'meters.value_divisor',
-                ) }}
-        end as quantity,
-        case
-            when meters.aggregation = 'unique_count'
-                then {{ tally.json_get_canonical_text('attributed.properties', 'meters.value_property') }}
-        end as distinct_value,
-        {%- for slot in [1, 2, 3] %}
-            {{ tally.json_get_text('attributed.properties', 'meters.group_by_' ~ slot) }}
-                as dimension_{{ slot }}_value,
-        {%- endfor %}
-        meters.group_by_1,
-        meters.group_by_2,
-        meters.group_by_3
+        ) as is_filter_match
     from attributed
     inner join meters
         on attributed.event_type = meters.event_type
@@ -164,10 +141,96 @@ metered as (
         or attributed.premeter_reason = 'test_traffic'
 ),
 
+metered as (
+    -- What each matching meter reads from the properties; nothing is read for a meter whose
+    -- filters do not match (each read parses the JSON text again on DuckDB).
+    select
+        raw_row_id,
+        event_id,
+        event_type,
+        subject,
+        occurred_at,
+        received_at,
+        period_start_date,
+        billing_account_id,
+        subject_range_id,
+        premeter_status,
+        premeter_reason,
+        meter_count,
+        meter_id,
+        aggregation,
+        collapses_retries,
+        is_filter_match,
+        coalesce(
+            not collapses_retries
+            or (
+                is_filter_match
+                and {{ dbt.position(
+                    "'|' || " ~ tally.json_get_text('properties', 'status_property') ~ " || '|'",
+                    "'|' || success_values || '|'",
+                ) }} > 0
+            ),
+            false
+        ) as is_success,
+        case
+            when collapses_retries and is_filter_match
+                then {{ tally.json_get_text('properties', "'request_id'") }}
+        end as request_id,
+        case
+            when not is_filter_match then null
+            when aggregation = 'count' then cast(1 as {{ tally.quantity_type() }})
+            when aggregation <> 'unique_count' and value_divisor is null
+                then {{ tally.json_get_number('properties', 'value_property') }}
+            when aggregation <> 'unique_count'
+                then {{ tally.divide(
+                    tally.json_get_number('properties', 'value_property'),
+                    'value_divisor',
+                ) }}
+        end as quantity,
+        case
+            when aggregation = 'unique_count' and is_filter_match
+                then {{ tally.json_get_canonical_text('properties', 'value_property') }}
+        end as distinct_value,
+        {%- for slot in [1, 2, 3] %}
+            case
+                when group_by_{{ slot }} is not null and is_filter_match
+                    then {{ tally.json_get_text('properties', 'group_by_' ~ slot) }}
+            end as dimension_{{ slot }}_value,
+        {%- endfor %}
+        group_by_1,
+        group_by_2,
+        group_by_3
+    from meter_candidates
+),
+
+retry_attempts_ranked as (
+    -- Retry collapse: attempts sharing a request_id (within one subject and one meter, so one
+    -- event type) count once, as the first successful attempt in the tie order; with no
+    -- success, none counts. A row with no request_id is a request of its own. Ranked on
+    -- these few columns only: a window carrying every column of 20M rows costs ten times
+    -- more (bench/metering.py).
+    select
+        meter_id,
+        event_id,
+        row_number() over (
+            partition by meter_id, subject, request_id
+            order by is_success desc, occurred_at asc, received_at asc, event_id asc
+        ) as attempt_rank
+    from metered
+    where
+        request_id is not null
+        and is_filter_match
+),
+
+chosen_attempts as (
+    select
+        meter_id,
+        event_id
+    from retry_attempts_ranked
+    where attempt_rank = 1
+),
+
 collapsed_attempts as (
-    -- Retry collapse: attempts sharing a request_id (within one subject and event type, for
-    -- one meter) count once, as the first successful attempt in the tie order; with no
-    -- success, none counts. A row with no request_id is a request of its own.
     select
         metered.*,
         case
@@ -177,23 +240,12 @@ collapsed_attempts as (
         end as has_valid_quantity,
         metered.is_filter_match
         and metered.is_success
-        and (
-            metered.request_id is null
-            or row_number() over (
-                partition by
-                    metered.meter_id,
-                    metered.subject,
-                    metered.event_type,
-                    metered.request_id,
-                    metered.is_filter_match
-                order by
-                    metered.is_success desc,
-                    metered.occurred_at asc,
-                    metered.received_at asc,
-                    metered.event_id asc
-            ) = 1
-        ) as is_chosen
+        and (metered.request_id is null or chosen_attempts.event_id is not null) as is_chosen
     from metered
+    left join chosen_attempts
+        on
+            metered.meter_id = chosen_attempts.meter_id
+            and metered.event_id = chosen_attempts.event_id
 ),
 
 collapsed as (
@@ -205,32 +257,33 @@ collapsed as (
     from collapsed_attempts
 ),
 
+verdicts_over_meters as (
+    -- A row's verdict over all its meters, for the event types with several meters (an
+    -- event id is unique among the rows metered: duplicates are decided before). Grouped on
+    -- these few columns and joined back, not windowed over every column.
+    select
+        event_id,
+        max(filter_match_flag) as has_filter_match,
+        max(chosen_flag) as is_chosen_by_a_meter,
+        max(invalid_quantity_flag) as has_invalid_quantity,
+        coalesce(min(case when filter_match_flag = 1 then meter_id end), min(meter_id))
+            as event_row_meter_id
+    from collapsed
+    where meter_count > 1
+    group by event_id
+),
+
 row_verdicts as (
-    -- A row's verdict over all its meters. Most event types have one meter, whose row is the
-    -- verdict; only types with several meters need the window over the row's meters.
     select
         collapsed.*,
-        collapsed.filter_match_flag as has_filter_match,
-        collapsed.chosen_flag as is_chosen_by_a_meter,
-        collapsed.invalid_quantity_flag as has_invalid_quantity,
-        true as is_event_row
+        coalesce(verdicts_over_meters.has_filter_match, collapsed.filter_match_flag) as has_filter_match,
+        coalesce(verdicts_over_meters.is_chosen_by_a_meter, collapsed.chosen_flag) as is_chosen_by_a_meter,
+        coalesce(verdicts_over_meters.has_invalid_quantity, collapsed.invalid_quantity_flag)
+            as has_invalid_quantity,
+        coalesce(collapsed.meter_id = verdicts_over_meters.event_row_meter_id, true) as is_event_row
     from collapsed
-    where collapsed.meter_count = 1
-    union all
-    select
-        collapsed.*,
-        max(collapsed.filter_match_flag)
-            over (partition by collapsed.raw_row_id) as has_filter_match,
-        max(collapsed.chosen_flag)
-            over (partition by collapsed.raw_row_id) as is_chosen_by_a_meter,
-        max(collapsed.invalid_quantity_flag)
-            over (partition by collapsed.raw_row_id) as has_invalid_quantity,
-        row_number() over (
-            partition by collapsed.raw_row_id
-            order by collapsed.meter_id
-        ) = 1 as is_event_row
-    from collapsed
-    where collapsed.meter_count > 1
+    left join verdicts_over_meters
+        on collapsed.event_id = verdicts_over_meters.event_id
 ),
 
 metered_rows as (
@@ -269,6 +322,9 @@ metered_rows as (
         row_verdicts.dimension_3_value,
         {{ tally.dimension_key('row_verdicts') }} as dimension_key
     from row_verdicts
+    -- A meter whose filters do not match the row counts nothing: its row is kept only when
+    -- it is the row's event row (no meter matched).
+    where row_verdicts.is_event_row or row_verdicts.is_filter_match
 ),
 
 unmetered_rows as (

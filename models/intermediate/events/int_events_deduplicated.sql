@@ -12,7 +12,7 @@ staged as (
     select * from {{ ref('stg_raw__usage_events') }}
 ),
 
-checked as (
+checked as {{ tally.inline_cte() }} (
     select
         raw_row_id,
         event_id,
@@ -31,7 +31,7 @@ checked as (
     from staged
 ),
 
-parsed as (
+parsed as {{ tally.inline_cte() }} (
     select * from checked
     where parse_rejection_reason is null
 ),

@@ -22,7 +22,7 @@ meters as (
     select * from {{ ref('meters') }}
 ),
 
-counted as (
+counted as {{ tally.inline_cte() }} (
     select * from classified
     where is_counted and aggregation <> 'time_weighted_average'
 ),

@@ -8,10 +8,13 @@
 }}
 
 {#- Light-touch staging of the landed usage events: types, UTC instants, normalised
-    subjects, properties parsed once into the warehouse's JSON type. No row is dropped or
-    decided here: checks, deduplication and quarantine are the int_events_* models.
-    Incremental on received_at: a build re-reads the rows received within the lookback
-    window before the latest already staged, and any row loaded since the last build. -#}
+    subjects, properties checked once to be a JSON object (tally.parse_json_object). No row
+    is dropped or decided here: checks, deduplication and quarantine are the int_events_*
+    models. The texts as received stay in the raw table only (the quarantine reads them
+    back by raw_row_id): staging is the widest write of the event path, so it keeps only
+    what later models read. Incremental on received_at: a build re-reads the rows received
+    within the lookback window before the latest already staged, and any row loaded since
+    the last build. -#}
 
 with
 
@@ -27,8 +30,7 @@ landed as (
         _file_sha256,
         _line_number,
         _loaded_at,
-        _load_error,
-        _raw_record
+        _load_error
     from {{ source('raw', 'usage_events') }}
     {% if is_incremental() %}
         where
@@ -51,14 +53,11 @@ typed as (
         nullif(event_type_text, '') as event_type,
         {{ tally.parse_json_object("coalesce(nullif(properties_text, ''), '{}')") }} as properties,
         occurred_at_text,
-        received_at_text,
-        subject_text,
         properties_text,
         _load_error as load_error,
         _file_name as file_name,
         _line_number as line_number,
-        _loaded_at as loaded_at,
-        _raw_record as raw_record
+        _loaded_at as loaded_at
     from landed
 ),
 
@@ -71,11 +70,6 @@ final as (
         subject,
         event_type,
         properties,
-        occurred_at_text,
-        received_at_text,
-        subject_text,
-        properties_text,
-        load_error,
         load_error is not null as is_unsplittable,
         (
             event_id is null
@@ -94,8 +88,7 @@ final as (
             as delivery_fingerprint,
         file_name,
         line_number,
-        loaded_at,
-        raw_record
+        loaded_at
     from typed
 )
 
