@@ -13,3 +13,17 @@
 {% macro duckdb__inline_cte() -%}
     not materialized
 {%- endmacro %}
+
+{#- The other way round: a CTE read more than once that should be computed once and kept,
+    because computing it again would redo expensive work (JSON reads) over every row. DuckDB
+    might otherwise inline it and materialise a wider CTE it reads from. -#}
+{% macro materialized_cte() %}
+    {{- return(adapter.dispatch('materialized_cte', 'tally')()) -}}
+{% endmacro %}
+
+{% macro default__materialized_cte() -%}
+{%- endmacro %}
+
+{% macro duckdb__materialized_cte() -%}
+    materialized
+{%- endmacro %}

@@ -31,7 +31,7 @@ metered_event_types as (
     select distinct event_type from meters
 ),
 
-attributed as {{ tally.inline_cte() }} (
+attributed as (
     select
         events.raw_row_id,
         events.event_id,
@@ -87,9 +87,12 @@ meter_counts as (
     group by event_type
 ),
 
-meter_candidates as (
+meter_candidates as {{ tally.inline_cte() }} (
     -- Rows still to be counted, and valid test rows (a gauge's test reading sets its state),
-    -- meet every meter of their event type; first, whether the meter's filters match.
+    -- meet every meter of their event type; first, whether the meter's filters match. A row
+    -- decided before metering meets no meter (meter_id null) and flows on with its verdict:
+    -- one flow, so that no CTE holding the properties of every row is read twice (DuckDB
+    -- would buffer it).
     select
         attributed.raw_row_id,
         attributed.event_id,
@@ -132,16 +135,15 @@ meter_candidates as (
             false
         ) as is_filter_match
     from attributed
-    inner join meters
-        on attributed.event_type = meters.event_type
-    inner join meter_counts
-        on attributed.event_type = meter_counts.event_type
-    where
-        attributed.premeter_status is null
-        or attributed.premeter_reason = 'test_traffic'
+    left join meters
+        on
+            attributed.event_type = meters.event_type
+            and (attributed.premeter_status is null or attributed.premeter_reason = 'test_traffic')
+    left join meter_counts
+        on meters.event_type = meter_counts.event_type
 ),
 
-metered as (
+metered as {{ tally.materialized_cte() }} (
     -- What each matching meter reads from the properties; nothing is read for a meter whose
     -- filters do not match (each read parses the JSON text again on DuckDB).
     select
@@ -320,41 +322,13 @@ metered_rows as (
         row_verdicts.dimension_1_value,
         row_verdicts.dimension_2_value,
         row_verdicts.dimension_3_value,
-        {{ tally.dimension_key('row_verdicts') }} as dimension_key
+        case
+            when row_verdicts.meter_id is not null then {{ tally.dimension_key('row_verdicts') }}
+        end as dimension_key
     from row_verdicts
     -- A meter whose filters do not match the row counts nothing: its row is kept only when
     -- it is the row's event row (no meter matched).
     where row_verdicts.is_event_row or row_verdicts.is_filter_match
-),
-
-unmetered_rows as (
-    select
-        raw_row_id,
-        event_id,
-        event_type,
-        subject,
-        occurred_at,
-        received_at,
-        period_start_date,
-        billing_account_id,
-        subject_range_id,
-        premeter_status as event_status,
-        premeter_reason as status_reason,
-        true as is_event_row,
-        cast(null as varchar) as meter_id,
-        cast(null as varchar) as aggregation,
-        false as is_chosen,
-        false as has_valid_quantity,
-        cast(null as {{ tally.quantity_type() }}) as quantity,
-        cast(null as varchar) as distinct_value,
-        cast(null as varchar) as dimension_1_value,
-        cast(null as varchar) as dimension_2_value,
-        cast(null as varchar) as dimension_3_value,
-        cast(null as varchar) as dimension_key
-    from attributed
-    where
-        premeter_status is not null
-        and premeter_reason <> 'test_traffic'
 ),
 
 final as (
@@ -375,7 +349,7 @@ final as (
         meter_id,
         aggregation,
         event_status = 'billed' and is_chosen as is_counted,
-        aggregation = 'time_weighted_average'
+        coalesce(aggregation = 'time_weighted_average', false)
         and is_chosen
         and has_valid_quantity
         and (event_status = 'billed' or status_reason = 'test_traffic') as is_gauge_state,
@@ -386,32 +360,6 @@ final as (
         dimension_3_value,
         dimension_key
     from metered_rows
-    union all
-    select
-        raw_row_id,
-        event_id,
-        event_type,
-        subject,
-        occurred_at,
-        received_at,
-        period_start_date,
-        cast(occurred_at as date) as usage_date,
-        billing_account_id,
-        subject_range_id,
-        event_status,
-        status_reason,
-        is_event_row,
-        meter_id,
-        aggregation,
-        false as is_counted,
-        false as is_gauge_state,
-        quantity,
-        distinct_value,
-        dimension_1_value,
-        dimension_2_value,
-        dimension_3_value,
-        dimension_key
-    from unmetered_rows
 )
 
 select * from final
