@@ -4,8 +4,8 @@
 {% macro normalise_subject(subject_expression) -%}
     case
         when
-            length({{ subject_expression }}) = 42
-            and lower(substr({{ subject_expression }}, 1, 2)) = '0x'
+            left({{ subject_expression }}, 2) in ('0x', '0X')
+            and length({{ subject_expression }}) = 42
             and length(
                 replace(translate(lower(substr({{ subject_expression }}, 3)), '0123456789abcdef', '________________'), '_', '')
             ) = 0

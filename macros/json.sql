@@ -125,3 +125,120 @@
         rtrim(cast(cast({{ decimal_expression }} as decimal(38, 18)) as varchar), '0'), '.'
     )
 {%- endmacro %}
+
+{#- Reading the properties meters use, once per row. The names of every property any meter
+    reads (filters, status, value, group-by, and request_id) are read from the meters seed
+    when the model is compiled; on DuckDB, where each JSON read parses the text again, the
+    classification extracts all of them in one parse as a list (tally.json_get_values) and
+    each meter picks its values by position. A name the list does not hold (a meter added
+    since compiling, or a unit test's own meters) is read from the text by name: the list
+    is only a shortcut, never a different answer. Snowflake parses VARIANT once in staging,
+    so there the list is empty and every value is read by name. -#}
+{% macro meter_property_names(meters_relation) %}
+    {{ return(adapter.dispatch('meter_property_names', 'tally')(meters_relation)) }}
+{% endmacro %}
+
+{% macro default__meter_property_names(meters_relation) %}
+    {{ return([]) }}
+{% endmacro %}
+
+{% macro duckdb__meter_property_names(meters_relation) %}
+    {#- Not while parsing, and not in a unit test (its meters are a fixture, not a table):
+        there every value is read by name. -#}
+    {%- if not execute or meters_relation.schema is none or meters_relation.identifier is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set existing = adapter.get_relation(
+        database=meters_relation.database,
+        schema=meters_relation.schema,
+        identifier=meters_relation.identifier,
+    ) -%}
+    {%- if existing is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set names_query -%}
+        select distinct property_name
+        from (
+            {%- for column in [
+                'filter_property_1', 'filter_property_2', 'status_property', 'value_property',
+                'group_by_1', 'group_by_2', 'group_by_3',
+            ] %}
+                select {{ column }} as property_name from {{ existing }}
+                union all
+            {%- endfor %}
+            select 'request_id' as property_name
+        ) as used
+        where property_name is not null
+        order by property_name
+    {%- endset -%}
+    {{ return(run_query(names_query).columns[0].values() | list) }}
+{% endmacro %}
+
+{#- The JSON values of the named properties, as a list in the order of `property_names`,
+    from one parse of the text (DuckDB only; see meter_property_names). -#}
+{% macro json_get_values(json_expression, property_names) -%}
+    json_extract({{ json_expression }}, [
+        {%- for name in property_names -%}
+            '$."{{ name }}"'{{ ", " if not loop.last }}
+        {%- endfor -%}
+    ])
+{%- endmacro %}
+
+{#- One property's JSON value: from the extracted list by position when the list holds the
+    property, else read from the text by name. -#}
+{% macro json_get_value(json_expression, key_expression, values_expression=none, position_expression=none) %}
+    {{ return(adapter.dispatch('json_get_value', 'tally')(json_expression, key_expression, values_expression, position_expression)) }}
+{% endmacro %}
+
+{% macro default__json_get_value(json_expression, key_expression, values_expression, position_expression) -%}
+    {%- if values_expression is none -%}
+        json_extract({{ json_expression }}, '$."' || {{ key_expression }} || '"')
+    {%- else -%}
+        case
+            when {{ position_expression }} is not null
+                then {{ values_expression }}[{{ position_expression }}]
+            else json_extract({{ json_expression }}, '$."' || {{ key_expression }} || '"')
+        end
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro snowflake__json_get_value(json_expression, key_expression, values_expression, position_expression) -%}
+    get({{ json_expression }}, {{ key_expression }})
+{%- endmacro %}
+
+{#- A JSON value as text: strings unquoted, numbers as written, null when absent or null. -#}
+{% macro json_value_text(value_expression) %}
+    {{ return(adapter.dispatch('json_value_text', 'tally')(value_expression)) }}
+{% endmacro %}
+
+{% macro default__json_value_text(value_expression) -%}
+    json_extract_string({{ value_expression }}, '$')
+{%- endmacro %}
+
+{% macro snowflake__json_value_text(value_expression) -%}
+    cast({{ value_expression }} as varchar)
+{%- endmacro %}
+
+{#- A JSON value as an exact decimal(38, 18) when it is a JSON number, else null. -#}
+{% macro json_value_number(value_expression) %}
+    {{ return(adapter.dispatch('json_value_number', 'tally')(value_expression)) }}
+{% endmacro %}
+
+{% macro default__json_value_number(value_expression) -%}
+    try_cast(cast({{ value_expression }} as varchar) as decimal(38, 18))
+{%- endmacro %}
+
+{% macro snowflake__json_value_number(value_expression) -%}
+    case
+        when typeof({{ value_expression }}) in ('INTEGER', 'DECIMAL', 'DOUBLE')
+            then try_to_decimal(cast({{ value_expression }} as varchar), 38, 18)
+    end
+{%- endmacro %}
+
+{#- A JSON value as canonical text for distinct counting (see json_get_canonical_text). -#}
+{% macro json_value_canonical_text(value_expression) -%}
+    coalesce(
+        {{ tally.decimal_to_text(tally.json_value_number(value_expression)) }},
+        {{ tally.normalise_subject(tally.json_value_text(value_expression)) }}
+    )
+{%- endmacro %}

@@ -9,6 +9,8 @@
     it feeds. This is the one materialised pass over the events after staging: the usage
     marts, the quarantine and the reconciliation all read it. -#}
 
+{%- set property_names = tally.meter_property_names(ref('meters')) %}
+
 with
 
 events as (
@@ -40,6 +42,12 @@ attributed as (
         events.subject,
         events.event_type,
         events.properties,
+        {%- if property_names %}
+            case
+                when events.rejection_reason is null
+                    then {{ tally.json_get_values('events.properties', property_names) }}
+            end as property_values,
+        {%- endif %}
         events.period_start_date,
         subject_timeline.billing_account_id,
         subject_timeline.subject_range_id,
@@ -79,6 +87,19 @@ attributed as (
             and events.occurred_at < subject_timeline.valid_to
 ),
 
+{%- if property_names %}
+
+property_positions as (
+    -- Where each property meters read sits in the attributed row's property_values list.
+    {%- for name in property_names %}
+        select
+            '{{ name }}' as property_name,
+            {{ loop.index }} as property_position
+        {{- "\n        union all" if not loop.last }}
+    {%- endfor %}
+),
+{%- endif %}
+
 meter_counts as (
     select
         event_type,
@@ -88,12 +109,59 @@ meter_counts as (
     group by event_type
 ),
 
+positioned_meters as (
+    select
+        meters.*,
+        meter_counts.meter_count,
+        meter_counts.last_meter_id,
+        {%- for slot, column in [
+            ('filter_1', 'filter_property_1'),
+            ('filter_2', 'filter_property_2'),
+            ('status', 'status_property'),
+            ('value', 'value_property'),
+            ('group_by_1', 'group_by_1'),
+            ('group_by_2', 'group_by_2'),
+            ('group_by_3', 'group_by_3'),
+        ] %}
+            {% if property_names -%}
+                {{ slot }}_position.property_position
+            {%- else -%}
+                cast(null as integer)
+            {%- endif %} as {{ slot }}_position,
+        {%- endfor %}
+        {% if 'request_id' in property_names -%}
+            {{ property_names.index('request_id') + 1 }}
+        {%- else -%}
+            cast(null as integer)
+        {%- endif %} as request_id_position
+    from meters
+    inner join meter_counts
+        on meters.event_type = meter_counts.event_type
+    {%- if property_names %}
+        {%- for slot, column in [
+            ('filter_1', 'filter_property_1'),
+            ('filter_2', 'filter_property_2'),
+            ('status', 'status_property'),
+            ('value', 'value_property'),
+            ('group_by_1', 'group_by_1'),
+            ('group_by_2', 'group_by_2'),
+            ('group_by_3', 'group_by_3'),
+        ] %}
+            left join property_positions as {{ slot }}_position
+                on meters.{{ column }} = {{ slot }}_position.property_name
+        {%- endfor %}
+    {%- endif %}
+),
+
+{%- set values_column = 'attributed.property_values' if property_names else none %}
+
 meter_candidates as {{ tally.inline_cte() }} (
     -- Rows still to be counted, and valid test rows (a gauge's test reading sets its state),
     -- meet every meter of their event type; first, whether the meter's filters match. A row
     -- decided before metering meets no meter (meter_id null) and flows on with its verdict:
     -- one flow, so that no CTE holding the properties of every row is read twice (DuckDB
-    -- would buffer it).
+    -- would buffer it). Each value a meter reads comes from the one parse of the row's
+    -- properties (property_values) where it can.
     select
         attributed.raw_row_id,
         attributed.event_id,
@@ -107,47 +175,55 @@ meter_candidates as {{ tally.inline_cte() }} (
         attributed.premeter_status,
         attributed.premeter_reason,
         attributed.properties,
-        meter_counts.meter_count,
-        meter_counts.last_meter_id,
-        meters.meter_id,
-        meters.aggregation,
-        meters.collapses_retries,
-        meters.status_property,
-        meters.success_values,
-        meters.value_property,
-        meters.value_divisor,
-        meters.group_by_1,
-        meters.group_by_2,
-        meters.group_by_3,
+        {%- if property_names %}
+            attributed.property_values,
+        {%- endif %}
+        positioned_meters.meter_count,
+        positioned_meters.last_meter_id,
+        positioned_meters.meter_id,
+        positioned_meters.aggregation,
+        positioned_meters.collapses_retries,
+        positioned_meters.status_property,
+        positioned_meters.status_position,
+        positioned_meters.success_values,
+        positioned_meters.value_property,
+        positioned_meters.value_position,
+        positioned_meters.value_divisor,
+        positioned_meters.request_id_position,
+        {%- for slot in [1, 2, 3] %}
+            positioned_meters.group_by_{{ slot }},
+            positioned_meters.group_by_{{ slot }}_position,
+        {%- endfor %}
         coalesce(
-            (
-                meters.filter_property_1 is null
-                or {{ dbt.position(
-                    "'|' || " ~ tally.json_get_text('attributed.properties', 'meters.filter_property_1') ~ " || '|'",
-                    "'|' || meters.filter_values_1 || '|'",
-                ) }} > 0
-            )
-            and (
-                meters.filter_property_2 is null
-                or {{ dbt.position(
-                    "'|' || " ~ tally.json_get_text('attributed.properties', 'meters.filter_property_2') ~ " || '|'",
-                    "'|' || meters.filter_values_2 || '|'",
-                ) }} > 0
-            ),
+            {%- for slot in [1, 2] %}
+                (
+                    positioned_meters.filter_property_{{ slot }} is null
+                    or {{ dbt.position(
+                        "'|' || " ~ tally.json_value_text(tally.json_get_value(
+                            'attributed.properties',
+                            'positioned_meters.filter_property_' ~ slot,
+                            values_column,
+                            'positioned_meters.filter_' ~ slot ~ '_position',
+                        )) ~ " || '|'",
+                        "'|' || positioned_meters.filter_values_" ~ slot ~ " || '|'",
+                    ) }} > 0
+                ){{ " and" if slot == 1 }}
+            {%- endfor %},
             false
         ) as is_filter_match
     from attributed
-    left join meters
+    left join positioned_meters
         on
-            attributed.event_type = meters.event_type
+            attributed.event_type = positioned_meters.event_type
             and (attributed.premeter_status is null or attributed.premeter_reason = 'test_traffic')
-    left join meter_counts
-        on meters.event_type = meter_counts.event_type
 ),
+
+{%- set values_column = 'property_values' if property_names else none %}
 
 metered as {{ tally.materialized_cte() }} (
     -- What each matching meter reads from the properties; nothing is read for a meter whose
-    -- filters do not match (each read parses the JSON text again on DuckDB).
+    -- filters do not match. Only the few columns later steps need are kept (this CTE is
+    -- buffered: retry collapse and the verdict both read it).
     select
         raw_row_id,
         event_id,
@@ -163,14 +239,15 @@ metered as {{ tally.materialized_cte() }} (
         meter_count,
         meter_id,
         aggregation,
-        collapses_retries,
         is_filter_match,
         coalesce(
             not collapses_retries
             or (
                 is_filter_match
                 and {{ dbt.position(
-                    "'|' || " ~ tally.json_get_text('properties', 'status_property') ~ " || '|'",
+                    "'|' || " ~ tally.json_value_text(tally.json_get_value(
+                        'properties', 'status_property', values_column, 'status_position',
+                    )) ~ " || '|'",
                     "'|' || success_values || '|'",
                 ) }} > 0
             ),
@@ -178,27 +255,37 @@ metered as {{ tally.materialized_cte() }} (
         ) as is_success,
         case
             when collapses_retries and is_filter_match
-                then {{ tally.json_get_text('properties', "'request_id'") }}
+                then {{ tally.json_value_text(tally.json_get_value(
+                    'properties', "'request_id'", values_column, 'request_id_position',
+                )) }}
         end as request_id,
         case
             when not is_filter_match then null
             when aggregation = 'count' then cast(1 as {{ tally.quantity_type() }})
             when aggregation <> 'unique_count' and value_divisor is null
-                then {{ tally.json_get_number('properties', 'value_property') }}
+                then {{ tally.json_value_number(tally.json_get_value(
+                    'properties', 'value_property', values_column, 'value_position',
+                )) }}
             when aggregation <> 'unique_count'
                 then {{ tally.divide(
-                    tally.json_get_number('properties', 'value_property'),
+                    tally.json_value_number(tally.json_get_value(
+                        'properties', 'value_property', values_column, 'value_position',
+                    )),
                     'value_divisor',
                 ) }}
         end as quantity,
         case
             when aggregation = 'unique_count' and is_filter_match
-                then {{ tally.json_get_canonical_text('properties', 'value_property') }}
+                then {{ tally.json_value_canonical_text(tally.json_get_value(
+                    'properties', 'value_property', values_column, 'value_position',
+                )) }}
         end as distinct_value,
         {%- for slot in [1, 2, 3] %}
             case
                 when group_by_{{ slot }} is not null and is_filter_match
-                    then {{ tally.json_get_text('properties', 'group_by_' ~ slot) }}
+                    then {{ tally.json_value_text(tally.json_get_value(
+                        'properties', 'group_by_' ~ slot, values_column, 'group_by_' ~ slot ~ '_position',
+                    )) }}
             end as dimension_{{ slot }}_value,
         {%- endfor %}
         group_by_1,
@@ -207,20 +294,31 @@ metered as {{ tally.materialized_cte() }} (
     from meter_candidates
     -- A meter whose filters do not match counts nothing and reads nothing; its row is kept
     -- only for the event type's last meter, so that a row no meter matches still has one
-    -- row to carry its verdict. (Kept rows are what the CTEs below buffer: RPC events feed
-    -- two meters split by tier, so this nearly halves their rows.)
+    -- row to carry its verdict.
     where
         meter_id is null
         or is_filter_match
         or meter_id = last_meter_id
 ),
 
-retry_attempts_ranked as (
+retry_requests_repeated as (
     -- Retry collapse: attempts sharing a request_id (within one subject and one meter, so one
     -- event type) count once, as the first successful attempt in the tie order; with no
-    -- success, none counts. A row with no request_id is a request of its own. Ranked on
-    -- these few columns only: a window carrying every column of 20M rows costs ten times
-    -- more (bench/metering.py).
+    -- success, none counts. A row with no request_id is a request of its own. Most requests
+    -- are attempted once, and a single attempt counts when it succeeded: only requests
+    -- attempted more than once are ranked. They are found through a 64-bit hash of meter,
+    -- subject and request id (grouping integers costs a fraction of grouping the texts; a
+    -- collision only ranks a few more rows, exactly).
+    select {{ tally.row_fingerprint(['meter_id', 'subject', 'request_id']) }} as request_key
+    from metered
+    where
+        request_id is not null
+        and is_filter_match
+    group by {{ tally.row_fingerprint(['meter_id', 'subject', 'request_id']) }}
+    having count(*) > 1
+),
+
+retry_attempts_ranked as (
     select
         meter_id,
         event_id,
@@ -232,17 +330,11 @@ retry_attempts_ranked as (
     where
         request_id is not null
         and is_filter_match
+        and {{ tally.row_fingerprint(['meter_id', 'subject', 'request_id']) }}
+        in (select request_key from retry_requests_repeated)
 ),
 
-chosen_attempts as (
-    select
-        meter_id,
-        event_id
-    from retry_attempts_ranked
-    where attempt_rank = 1
-),
-
-collapsed_attempts as (
+collapsed_attempts as {{ tally.inline_cte() }} (
     select
         metered.*,
         case
@@ -252,15 +344,15 @@ collapsed_attempts as (
         end as has_valid_quantity,
         metered.is_filter_match
         and metered.is_success
-        and (metered.request_id is null or chosen_attempts.event_id is not null) as is_chosen
+        and coalesce(retry_attempts_ranked.attempt_rank = 1, true) as is_chosen
     from metered
-    left join chosen_attempts
+    left join retry_attempts_ranked
         on
-            metered.meter_id = chosen_attempts.meter_id
-            and metered.event_id = chosen_attempts.event_id
+            metered.meter_id = retry_attempts_ranked.meter_id
+            and metered.event_id = retry_attempts_ranked.event_id
 ),
 
-collapsed as (
+collapsed as {{ tally.inline_cte() }} (
     select
         *,
         case when is_filter_match then 1 else 0 end as filter_match_flag,

@@ -8,7 +8,7 @@
 
 with
 
-staged as (
+staged as {{ tally.inline_cte() }} (
     select * from {{ ref('stg_raw__usage_events') }}
 ),
 
@@ -36,27 +36,60 @@ parsed as {{ tally.inline_cte() }} (
     where parse_rejection_reason is null
 ),
 
-repeated_event_ids as (
-    select event_id
+repeated_event_keys as (
+    -- Event ids that occur more than once, found through a 64-bit hash of the id: grouping
+    -- 20M integers costs a fraction of grouping the texts. A collision only sends a few more
+    -- rows down the exact comparison below, which groups by the id itself.
+    select {{ tally.row_fingerprint(['event_id']) }} as event_key
     from parsed
-    group by event_id
+    group by {{ tally.row_fingerprint(['event_id']) }}
     having count(*) > 1
 ),
 
 repeated_rows as (
     select
-        parsed.raw_row_id,
-        parsed.event_id,
-        parsed.received_at,
-        {{ tally.row_fingerprint([
-            'parsed.occurred_at',
-            'parsed.subject',
-            'parsed.event_type',
-            tally.canonical_properties('parsed.properties'),
-        ]) }} as canonical_fingerprint
+        raw_row_id,
+        event_id,
+        occurred_at,
+        received_at,
+        subject,
+        event_type,
+        properties,
+        delivery_fingerprint,
+        count(*) over (partition by event_id) as delivery_count,
+        coalesce(
+            min(delivery_fingerprint) over (partition by event_id)
+            = max(delivery_fingerprint) over (partition by event_id)
+            and count(delivery_fingerprint) over (partition by event_id)
+            = count(*) over (partition by event_id),
+            false
+        ) as has_one_text,
+        row_number() over (
+            partition by event_id
+            order by received_at, raw_row_id
+        ) as delivery_rank
     from parsed
-    inner join repeated_event_ids
-        on parsed.event_id = repeated_event_ids.event_id
+    where {{ tally.row_fingerprint(['event_id']) }} in (select event_key from repeated_event_keys)
+),
+
+repeated_fingerprinted as (
+    -- Deliveries with the same text are the same delivery; only an event id whose texts
+    -- differ has its properties compared as parsed JSON (keys sorted, numbers by value).
+    select
+        raw_row_id,
+        event_id,
+        delivery_rank,
+        case
+            when has_one_text then delivery_fingerprint
+            else {{ tally.row_fingerprint([
+                'occurred_at',
+                'subject',
+                'event_type',
+                tally.canonical_properties('properties'),
+            ]) }}
+        end as canonical_fingerprint
+    from repeated_rows
+    where delivery_count > 1
 ),
 
 repeated_verdicts as (
@@ -67,14 +100,9 @@ repeated_verdicts as (
                 min(canonical_fingerprint) over (partition by event_id)
                 <> max(canonical_fingerprint) over (partition by event_id)
                 then 'conflicting_duplicate'
-            when
-                row_number() over (
-                    partition by event_id
-                    order by received_at, raw_row_id
-                ) > 1
-                then 'duplicate_delivery'
+            when delivery_rank > 1 then 'duplicate_delivery'
         end as duplicate_rejection_reason
-    from repeated_rows
+    from repeated_fingerprinted
 ),
 
 final as (
