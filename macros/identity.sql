@@ -6,9 +6,7 @@
         when
             left({{ subject_expression }}, 2) in ('0x', '0X')
             and length({{ subject_expression }}) = 42
-            and length(
-                replace(translate(lower(substr({{ subject_expression }}, 3)), '0123456789abcdef', '________________'), '_', '')
-            ) = 0
+            and ltrim(lower(substr({{ subject_expression }}, 3)), '0123456789abcdef') = ''
             then lower({{ subject_expression }})
         else {{ subject_expression }}
     end
