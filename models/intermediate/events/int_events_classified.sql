@@ -10,6 +10,16 @@
     marts, the quarantine and the reconciliation all read it. -#}
 
 {%- set property_names = tally.meter_property_names(ref('meters')) %}
+{#- Each meter column naming a property, and the slot its position is kept under. -#}
+{%- set property_slots = [
+    ('filter_1', 'filter_property_1'),
+    ('filter_2', 'filter_property_2'),
+    ('status', 'status_property'),
+    ('value', 'value_property'),
+    ('group_by_1', 'group_by_1'),
+    ('group_by_2', 'group_by_2'),
+    ('group_by_3', 'group_by_3'),
+] %}
 
 with
 
@@ -114,15 +124,7 @@ positioned_meters as (
         meters.*,
         meter_counts.meter_count,
         meter_counts.last_meter_id,
-        {%- for slot, column in [
-            ('filter_1', 'filter_property_1'),
-            ('filter_2', 'filter_property_2'),
-            ('status', 'status_property'),
-            ('value', 'value_property'),
-            ('group_by_1', 'group_by_1'),
-            ('group_by_2', 'group_by_2'),
-            ('group_by_3', 'group_by_3'),
-        ] %}
+        {%- for slot, column in property_slots %}
             {% if property_names -%}
                 {{ slot }}_position.property_position
             {%- else -%}
@@ -138,15 +140,7 @@ positioned_meters as (
     inner join meter_counts
         on meters.event_type = meter_counts.event_type
     {%- if property_names %}
-        {%- for slot, column in [
-            ('filter_1', 'filter_property_1'),
-            ('filter_2', 'filter_property_2'),
-            ('status', 'status_property'),
-            ('value', 'value_property'),
-            ('group_by_1', 'group_by_1'),
-            ('group_by_2', 'group_by_2'),
-            ('group_by_3', 'group_by_3'),
-        ] %}
+        {%- for slot, column in property_slots %}
             left join property_positions as {{ slot }}_position
                 on meters.{{ column }} = {{ slot }}_position.property_name
         {%- endfor %}
