@@ -29,51 +29,6 @@
     end
 {%- endmacro %}
 
-{#- A property's value as text (strings unquoted, numbers as written); null when absent. -#}
-{% macro json_get_text(json_expression, key_expression) %}
-    {{ return(adapter.dispatch('json_get_text', 'tally')(json_expression, key_expression)) }}
-{% endmacro %}
-
-{% macro default__json_get_text(json_expression, key_expression) -%}
-    json_extract_string({{ json_expression }}, '$."' || {{ key_expression }} || '"')
-{%- endmacro %}
-
-{% macro snowflake__json_get_text(json_expression, key_expression) -%}
-    cast(get({{ json_expression }}, {{ key_expression }}) as varchar)
-{%- endmacro %}
-
-{#- A property's value as an exact decimal(38, 18) when it is a JSON number, else null. -#}
-{% macro json_get_number(json_expression, key_expression) %}
-    {{ return(adapter.dispatch('json_get_number', 'tally')(json_expression, key_expression)) }}
-{% endmacro %}
-
-{% macro default__json_get_number(json_expression, key_expression) -%}
-    {#- One parse: the value's JSON text is cast, so a JSON string ("12", quoted), boolean,
-        null or object never casts, and a JSON number casts exactly. -#}
-    try_cast(
-        cast(json_extract({{ json_expression }}, '$."' || {{ key_expression }} || '"') as varchar)
-        as decimal(38, 18)
-    )
-{%- endmacro %}
-
-{% macro snowflake__json_get_number(json_expression, key_expression) -%}
-    case
-        when typeof(get({{ json_expression }}, {{ key_expression }})) in ('INTEGER', 'DECIMAL', 'DOUBLE')
-            then try_to_decimal(
-                cast(get({{ json_expression }}, {{ key_expression }}) as varchar), 38, 18
-            )
-    end
-{%- endmacro %}
-
-{#- A property's value as canonical text for distinct counting: numbers by value, EVM
-    addresses lowercased, other text exactly. -#}
-{% macro json_get_canonical_text(json_expression, key_expression) -%}
-    coalesce(
-        {{ tally.decimal_to_text(tally.json_get_number(json_expression, key_expression)) }},
-        {{ tally.normalise_subject(tally.json_get_text(json_expression, key_expression)) }}
-    )
-{%- endmacro %}
-
 {#- The properties as canonical text (keys sorted, numbers by value), to tell whether two
     deliveries of one event carry the same properties. Used only on the few rows whose
     event id repeats with different text. -#}
@@ -101,17 +56,21 @@
 {%- endmacro %}
 
 {% macro _canonical_json_value(value_expression, depth) -%}
-    case
-        {%- if depth > 1 %}
+    {%- set scalar -%}
+        coalesce(
+            {{ tally.decimal_to_text(tally.json_value_number(value_expression)) }},
+            cast({{ value_expression }} as varchar)
+        )
+    {%- endset -%}
+    {%- if depth > 1 -%}
+        case
             when json_type({{ value_expression }}) = 'OBJECT'
                 then {{ tally._canonical_json_object(value_expression, depth - 1) }}
-        {%- endif %}
-        when json_type({{ value_expression }}) in ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE')
-            then {{ tally.decimal_to_text(
-                "try_cast(json_extract_string(" ~ value_expression ~ ", '$') as decimal(38, 18))"
-            ) }}
-        else cast({{ value_expression }} as varchar)
-    end
+            else {{ scalar }}
+        end
+    {%- else -%}
+        {{ scalar }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro snowflake__canonical_properties(json_expression) -%}
@@ -225,6 +184,8 @@
 {% endmacro %}
 
 {% macro default__json_value_number(value_expression) -%}
+    {#- The value's JSON text is cast, so a JSON string ("12", quoted), boolean, null or
+        object never casts, and a JSON number casts exactly. -#}
     try_cast(cast({{ value_expression }} as varchar) as decimal(38, 18))
 {%- endmacro %}
 
@@ -235,7 +196,8 @@
     end
 {%- endmacro %}
 
-{#- A JSON value as canonical text for distinct counting (see json_get_canonical_text). -#}
+{#- A JSON value as canonical text for distinct counting: numbers by value, EVM addresses
+    lowercased, other text exactly. -#}
 {% macro json_value_canonical_text(value_expression) -%}
     coalesce(
         {{ tally.decimal_to_text(tally.json_value_number(value_expression)) }},
