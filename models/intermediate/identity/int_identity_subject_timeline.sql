@@ -1,6 +1,6 @@
-{#- Who a subject bills to, instant by instant: each subject's links to a workspace,
-    organisation and billing account intersected into ranges [valid_from, valid_to) over
-    which the whole chain is constant. A subject is mapped at an instant only if every link
+{#- Who a subject (API key, wallet address or workspace id) bills to, instant by instant:
+    each subject's links to a workspace, organisation and billing account intersected into
+    ranges [valid_from, valid_to) over which the whole chain is constant. A subject is mapped at an instant only if every link
     of its chain is valid then; is_test holds if the key or wallet, its workspace or its
     organisation is flagged (test or internal) over the range. -#}
 
@@ -40,6 +40,17 @@ subject_links as (
         coalesce(valid_to, {{ tally.end_of_time() }}) as valid_to,
         is_test
     from wallets
+    union all
+    -- A workspace id is a subject too (docs/data-contract.md): its own link is the
+    -- workspace itself, so its chain is the workspace's organisation links over time.
+    select
+        workspace_id as subject,
+        'workspace' as subject_type,
+        workspace_id,
+        valid_from,
+        coalesce(valid_to, {{ tally.end_of_time() }}) as valid_to,
+        false as is_test
+    from workspaces
 ),
 
 with_workspace as (
