@@ -19,25 +19,19 @@
 {#- Unique texts (event ids, JSON properties) written without DuckDB's dictionary+FSST
     compression: analysing it costs more than the write itself for 20M rows of mostly
     unique text (measured: staging 51 s -> 37 s at 20M events; the table takes more disk).
-    Set before a model's write and reset after its commit; no other warehouse needs it. -#}
-{% macro skip_unique_text_compression() %}
-    {{ return(adapter.dispatch('skip_unique_text_compression', 'tally')()) }}
+    Turned off before a model's write (compress_unique_texts(false)) and back on after its
+    commit (compress_unique_texts(true)); no other warehouse needs it. -#}
+{% macro compress_unique_texts(enabled) %}
+    {{ return(adapter.dispatch('compress_unique_texts', 'tally')(enabled)) }}
 {% endmacro %}
 
-{% macro default__skip_unique_text_compression() %}
+{% macro default__compress_unique_texts(enabled) %}
 {% endmacro %}
 
-{% macro duckdb__skip_unique_text_compression() %}
-    set disabled_compression_methods = 'dict_fsst'
-{% endmacro %}
-
-{% macro restore_text_compression() %}
-    {{ return(adapter.dispatch('restore_text_compression', 'tally')()) }}
-{% endmacro %}
-
-{% macro default__restore_text_compression() %}
-{% endmacro %}
-
-{% macro duckdb__restore_text_compression() %}
-    reset disabled_compression_methods
+{% macro duckdb__compress_unique_texts(enabled) %}
+    {%- if enabled -%}
+        reset disabled_compression_methods
+    {%- else -%}
+        set disabled_compression_methods = 'dict_fsst'
+    {%- endif -%}
 {% endmacro %}

@@ -1,8 +1,9 @@
 {#- Who a subject (API key, wallet address or workspace id) bills to, instant by instant:
     each subject's links to a workspace, organisation and billing account intersected into
-    ranges [valid_from, valid_to) over which the whole chain is constant. A subject is mapped at an instant only if every link
-    of its chain is valid then; is_test holds if the key or wallet, its workspace or its
-    organisation is flagged (test or internal) over the range. -#}
+    ranges [valid_from, valid_to) over which the whole chain is constant. A subject is
+    mapped at an instant only if every link of its chain is valid then; is_test holds if
+    the key or wallet, its workspace or its organisation is flagged (test or internal)
+    over the range. -#}
 
 with
 

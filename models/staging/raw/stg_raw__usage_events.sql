@@ -4,8 +4,8 @@
         incremental_strategy='delete+insert',
         unique_key='raw_row_id',
         on_schema_change='fail',
-        pre_hook="{{ tally.skip_unique_text_compression() }}",
-        post_hook=after_commit("{{ tally.restore_text_compression() }}"),
+        pre_hook="{{ tally.compress_unique_texts(false) }}",
+        post_hook=after_commit("{{ tally.compress_unique_texts(true) }}"),
     )
 }}
 
