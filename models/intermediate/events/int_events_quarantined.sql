@@ -1,13 +1,14 @@
 {#- Every rejected event, one row per landed row, with its PRICING.md reason code and the
     row as received, read back from the raw table by the row's file and line (staging keeps
-    only typed values, and the classification carries those). A row quarantined only as
+    only typed values, and int_events_summarised keeps every quarantined row whole with
+    those). A row quarantined only as
     unmapped_subject is billed by the next build after its mapping is added (the
     classification is rebuilt from staging every build). -#}
 
 with
 
-classified as (
-    select * from {{ ref('int_events_classified') }}
+summarised as (
+    select * from {{ ref('int_events_summarised') }}
 ),
 
 landed as (
@@ -28,7 +29,7 @@ quarantined as (
         event_type,
         {{ dbt.split_part('raw_row_id', "':'", 1) }} as file_sha256,
         cast({{ dbt.split_part('raw_row_id', "':'", 2) }} as bigint) as line_number
-    from classified
+    from summarised
     where event_status = 'quarantined' and is_event_row
 ),
 

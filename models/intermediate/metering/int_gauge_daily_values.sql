@@ -8,8 +8,8 @@
 
 with
 
-classified as (
-    select * from {{ ref('int_events_classified') }}
+summarised as (
+    select * from {{ ref('int_events_summarised') }}
 ),
 
 subject_timeline as (
@@ -32,7 +32,7 @@ readings as (
         occurred_at,
         received_at,
         quantity as held_quantity
-    from classified
+    from summarised
     where is_gauge_state
 ),
 

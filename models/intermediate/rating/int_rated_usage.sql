@@ -31,8 +31,8 @@ usage_daily as (
     select * from {{ ref('fct_usage_daily') }}
 ),
 
-classified as (
-    select * from {{ ref('int_events_classified') }}
+summarised as (
+    select * from {{ ref('int_events_summarised') }}
 ),
 
 meters as (
@@ -83,36 +83,36 @@ part_events as (
     -- meters with a percentage price (each transaction rated on its own).
     select
         contract_periods.contract_period_id,
-        classified.meter_id,
-        classified.aggregation,
-        classified.event_id,
-        classified.occurred_at,
-        classified.received_at,
-        classified.quantity,
-        classified.distinct_value,
+        summarised.meter_id,
+        summarised.aggregation,
+        summarised.event_id,
+        summarised.occurred_at,
+        summarised.received_at,
+        summarised.quantity,
+        summarised.distinct_value,
         meter_keys.meter_key_name,
         case
-            when meter_keys.meter_key_name = meters.group_by_1 then classified.dimension_1_value
-            when meter_keys.meter_key_name = meters.group_by_2 then classified.dimension_2_value
-            when meter_keys.meter_key_name = meters.group_by_3 then classified.dimension_3_value
+            when meter_keys.meter_key_name = meters.group_by_1 then summarised.dimension_1_value
+            when meter_keys.meter_key_name = meters.group_by_2 then summarised.dimension_2_value
+            when meter_keys.meter_key_name = meters.group_by_3 then summarised.dimension_3_value
         end as group_value
-    from classified
+    from summarised
     inner join contract_periods
         on
-            classified.billing_account_id = contract_periods.billing_account_id
-            and classified.usage_date >= contract_periods.part_start_date
-            and classified.usage_date < contract_periods.part_end_date
+            summarised.billing_account_id = contract_periods.billing_account_id
+            and summarised.usage_date >= contract_periods.part_start_date
+            and summarised.usage_date < contract_periods.part_end_date
     inner join meter_keys
         on
             contract_periods.contract_period_id = meter_keys.contract_period_id
-            and classified.meter_id = meter_keys.meter_id
+            and summarised.meter_id = meter_keys.meter_id
     inner join meters
-        on classified.meter_id = meters.meter_id
+        on summarised.meter_id = meters.meter_id
     where
-        classified.is_counted
+        summarised.is_counted
         and (
-            classified.aggregation in ('latest', 'unique_count')
-            or classified.meter_id in (
+            summarised.aggregation in ('latest', 'unique_count')
+            or summarised.meter_id in (
                 select percentage_prices.meter_id
                 from prices_in_force as percentage_prices
                 where percentage_prices.charge_model = 'percentage'

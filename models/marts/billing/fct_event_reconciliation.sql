@@ -12,8 +12,8 @@ staged as (
     select * from {{ ref('stg_raw__usage_events') }}
 ),
 
-classified as (
-    select * from {{ ref('int_events_classified') }}
+summarised as (
+    select * from {{ ref('int_events_summarised') }}
 ),
 
 landed as (
@@ -28,14 +28,14 @@ outcomes as (
     select
         period_start_date,
         {%- for status in ['billed', 'filtered', 'duplicate', 'quarantined'] %}
-            sum(case when event_status = '{{ status }}' then 1 else 0 end) as {{ status }}_count,
+            sum(case when event_status = '{{ status }}' then row_count else 0 end) as {{ status }}_count,
         {%- endfor %}
         {%- for reason in var('tally_quarantine_reasons') %}
-            sum(case when event_status = 'quarantined' and status_reason = '{{ reason }}' then 1 else 0 end)
+            sum(case when event_status = 'quarantined' and status_reason = '{{ reason }}' then row_count else 0 end)
                 as {{ reason }}_count,
         {%- endfor %}
-        count(*) as classified_count
-    from classified
+        sum(row_count) as classified_count
+    from summarised
     where is_event_row
     group by period_start_date
 ),

@@ -13,8 +13,8 @@ usage_daily as (
     select * from {{ ref('fct_usage_daily') }}
 ),
 
-classified as (
-    select * from {{ ref('int_events_classified') }}
+summarised as (
+    select * from {{ ref('int_events_summarised') }}
 ),
 
 meters as (
@@ -79,7 +79,7 @@ distinct_counts as (
         period_start_date,
         dimension_key,
         count(distinct distinct_value) as distinct_count
-    from classified
+    from summarised
     where is_counted and aggregation = 'unique_count'
     group by
         billing_account_id,

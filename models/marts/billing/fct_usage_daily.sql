@@ -10,8 +10,8 @@
 
 with
 
-classified as (
-    select * from {{ ref('int_events_classified') }}
+summarised as (
+    select * from {{ ref('int_events_summarised') }}
 ),
 
 gauge_daily_values as (
@@ -23,7 +23,7 @@ meters as (
 ),
 
 counted as {{ tally.inline_cte() }} (
-    select * from classified
+    select * from summarised
     where is_counted and aggregation <> 'time_weighted_average'
 ),
 
@@ -37,13 +37,13 @@ aggregated as (
         dimension_2_value,
         dimension_3_value,
         aggregation,
-        count(*) as event_count,
+        sum(row_count) as event_count,
         case
-            when aggregation = 'sum' then sum(quantity)
-            when aggregation = 'max' then max(quantity)
-            when aggregation = 'min' then min(quantity)
+            when aggregation = 'sum' then sum(quantity_sum)
+            when aggregation = 'max' then max(quantity_max)
+            when aggregation = 'min' then min(quantity_min)
             when aggregation = 'unique_count' then count(distinct distinct_value)
-            else count(*)
+            else sum(row_count)
         end as quantity
     from counted
     where aggregation <> 'latest'
@@ -68,7 +68,7 @@ latest_ranked as (
         dimension_2_value,
         dimension_3_value,
         quantity,
-        count(*) over (
+        sum(row_count) over (
             partition by billing_account_id, meter_id, usage_date, dimension_key
         ) as event_count,
         row_number() over (

@@ -1,0 +1,110 @@
+{#- The classification as the later models read it, written in one pass over
+    int_events_classified (a view: writing a row per landed row and meter cost more than
+    classifying them, DECISIONLOG "Metering at 20M events"). A (landed row, meter) that a
+    later model reads one by one is kept whole, with its event columns: quarantined rows
+    (the quarantine), gauge states (int_gauge_daily_values), and the counted rows of latest
+    and unique_count meters and of meters with a percentage price (their quantity comes
+    from the events themselves). Every other (landed row, meter) is counted into its group
+    of period, day, account, meter, verdict and dimension values, whose event columns are
+    null: row_count rows, quantity_sum, quantity_max and quantity_min of their quantities.
+    A row kept whole is a group of one. -#}
+
+with
+
+classified as {{ tally.inline_cte() }} (
+    select * from {{ ref('int_events_classified') }}
+),
+
+plan_prices as (
+    select * from {{ ref('prices') }}
+),
+
+contract_prices as (
+    select * from {{ ref('contract_prices') }}
+),
+
+percentage_priced_meters as (
+    select meter_id from plan_prices
+    where charge_model = 'percentage'
+    union
+    select meter_id from contract_prices
+    where charge_model = 'percentage'
+),
+
+flagged as {{ tally.inline_cte() }} (
+    select
+        *,
+        coalesce(
+            event_status = 'quarantined'
+            or is_gauge_state
+            or (
+                is_counted
+                and (
+                    aggregation in ('latest', 'unique_count')
+                    or meter_id in (select meter_id from percentage_priced_meters)
+                )
+            ),
+            false
+        ) as is_kept_whole
+    from classified
+),
+
+final as (
+    select
+        period_start_date,
+        usage_date,
+        billing_account_id,
+        meter_id,
+        aggregation,
+        event_type,
+        event_status,
+        status_reason,
+        is_event_row,
+        is_counted,
+        is_gauge_state,
+        is_kept_whole,
+        dimension_1_value,
+        dimension_2_value,
+        dimension_3_value,
+        dimension_key,
+        case when is_kept_whole then raw_row_id end as raw_row_id,
+        case when is_kept_whole then event_id end as event_id,
+        case when is_kept_whole then subject end as subject,
+        case when is_kept_whole then subject_range_id end as subject_range_id,
+        case when is_kept_whole then occurred_at end as occurred_at,
+        case when is_kept_whole then received_at end as received_at,
+        case when is_kept_whole then quantity end as quantity,
+        case when is_kept_whole then distinct_value end as distinct_value,
+        count(*) as row_count,
+        cast(sum(quantity) as {{ tally.quantity_type() }}) as quantity_sum,
+        cast(max(quantity) as {{ tally.quantity_type() }}) as quantity_max,
+        cast(min(quantity) as {{ tally.quantity_type() }}) as quantity_min
+    from flagged
+    group by
+        period_start_date,
+        usage_date,
+        billing_account_id,
+        meter_id,
+        aggregation,
+        event_type,
+        event_status,
+        status_reason,
+        is_event_row,
+        is_counted,
+        is_gauge_state,
+        is_kept_whole,
+        dimension_1_value,
+        dimension_2_value,
+        dimension_3_value,
+        dimension_key,
+        case when is_kept_whole then raw_row_id end,
+        case when is_kept_whole then event_id end,
+        case when is_kept_whole then subject end,
+        case when is_kept_whole then subject_range_id end,
+        case when is_kept_whole then occurred_at end,
+        case when is_kept_whole then received_at end,
+        case when is_kept_whole then quantity end,
+        case when is_kept_whole then distinct_value end
+)
+
+select * from final
