@@ -204,3 +204,31 @@
         {{ tally.normalise_subject(tally.json_value_text(value_expression)) }}
     )
 {%- endmacro %}
+
+{#- How many meters the event type with the most meters has, read from the meters seed when
+    the model is compiled: the classification evaluates every meter of a row's event type
+    side by side in that many slots. Where the seed is not a table (parsing, or a unit
+    test, whose meters are a fixture) it is var('tally_meter_slots_without_seed'). -#}
+{% macro meter_slot_count(meters_relation) %}
+    {%- set fallback = var('tally_meter_slots_without_seed') -%}
+    {%- if not execute or meters_relation.schema is none or meters_relation.identifier is none -%}
+        {{ return(fallback) }}
+    {%- endif -%}
+    {%- set existing = adapter.get_relation(
+        database=meters_relation.database,
+        schema=meters_relation.schema,
+        identifier=meters_relation.identifier,
+    ) -%}
+    {%- if existing is none -%}
+        {{ return(fallback) }}
+    {%- endif -%}
+    {%- set count_query -%}
+        select coalesce(max(meter_count), 1) as slot_count
+        from (
+            select count(*) as meter_count
+            from {{ existing }}
+            group by event_type
+        ) as per_event_type
+    {%- endset -%}
+    {{ return(run_query(count_query).columns[0].values()[0] | int) }}
+{% endmacro %}

@@ -6,10 +6,13 @@
     unmapped_subject (no billing account at occurred_at) -> filtered (test or internal
     traffic) -> filtered (no meter's filter matches, or a retry attempt not chosen) ->
     invalid_quantity -> billed. A row takes the first reason that applies, whatever meters
-    it feeds. This is the one materialised pass over the events after staging: the usage
-    marts, the quarantine and the reconciliation all read it. -#}
+    it feeds. A view (the lineage): int_events_summarised computes it once per build.
+    A row meets all the meters of its event type side by side, in slots (meter_id order),
+    so that its verdict over them is taken within the row; the row per meter is made last.
+    -#}
 
 {%- set property_names = tally.meter_property_names(ref('meters')) %}
+{%- set slot_count = tally.meter_slot_count(ref('meters')) %}
 {#- Each meter column naming a property, and the slot its position is kept under. -#}
 {%- set property_slots = [
     ('filter_1', 'filter_property_1'),
@@ -20,6 +23,21 @@
     ('group_by_2', 'group_by_2'),
     ('group_by_3', 'group_by_3'),
 ] %}
+{#- What a meter slot carries of its meter (collapses_retries aside, a boolean). -#}
+{%- set slot_columns = [
+    'meter_id', 'aggregation',
+    'filter_property_1', 'filter_values_1', 'filter_1_position',
+    'filter_property_2', 'filter_values_2', 'filter_2_position',
+    'status_property', 'success_values', 'status_position',
+    'value_property', 'value_divisor', 'value_position',
+    'group_by_1', 'group_by_1_position',
+    'group_by_2', 'group_by_2_position',
+    'group_by_3', 'group_by_3_position',
+] %}
+{%- set request_id_position = (
+    (property_names.index('request_id') + 1) | string
+    if 'request_id' in property_names else 'cast(null as integer)'
+) %}
 
 with
 
@@ -110,20 +128,10 @@ property_positions as (
 ),
 {%- endif %}
 
-meter_counts as (
-    select
-        event_type,
-        count(*) as meter_count,
-        max(meter_id) as last_meter_id
-    from meters
-    group by event_type
-),
-
-positioned_meters as (
+slotted_meters as (
+    -- Each meter's slot among its event type's meters, in meter_id order.
     select
         meters.*,
-        meter_counts.meter_count,
-        meter_counts.last_meter_id,
         {%- for slot, column in property_slots %}
             {% if property_names -%}
                 {{ slot }}_position.property_position
@@ -131,14 +139,9 @@ positioned_meters as (
                 cast(null as integer)
             {%- endif %} as {{ slot }}_position,
         {%- endfor %}
-        {% if 'request_id' in property_names -%}
-            {{ property_names.index('request_id') + 1 }}
-        {%- else -%}
-            cast(null as integer)
-        {%- endif %} as request_id_position
+        row_number() over (partition by meters.event_type order by meters.meter_id) as meter_slot,
+        count(*) over (partition by meters.event_type) as meter_count
     from meters
-    inner join meter_counts
-        on meters.event_type = meter_counts.event_type
     {%- if property_names %}
         {%- for slot, column in property_slots %}
             left join property_positions as {{ slot }}_position
@@ -147,77 +150,83 @@ positioned_meters as (
     {%- endif %}
 ),
 
+event_type_slots as (
+    -- One row per metered event type with its meters side by side, so that a row meets all
+    -- its meters in one row: no row per meter is made before the verdict is known.
+    select
+        event_type,
+        {%- for meter_slot in range(1, slot_count + 1) %}
+            {%- for column in slot_columns %}
+                max(case when meter_slot = {{ meter_slot }} then {{ column }} end)
+                    as slot_{{ meter_slot }}_{{ column }},
+            {%- endfor %}
+            max(case when meter_slot = {{ meter_slot }} and collapses_retries then 1 else 0 end) = 1
+                as slot_{{ meter_slot }}_collapses_retries,
+        {%- endfor %}
+        max(meter_count) as meter_count
+    from slotted_meters
+    group by event_type
+),
+
 {%- set values_column = 'attributed.property_values' if property_names else none %}
 
-meter_candidates as {{ tally.inline_cte() }} (
+filter_matched as {{ tally.inline_cte() }} (
     -- Rows still to be counted, and valid test rows (a gauge's test reading sets its state),
-    -- meet every meter of their event type; first, whether the meter's filters match. A row
-    -- decided before metering meets no meter (meter_id null) and flows on with its verdict:
-    -- one flow, so that no CTE holding the properties of every row is read twice (DuckDB
-    -- would buffer it). Each value a meter reads comes from the one parse of the row's
-    -- properties (property_values) where it can.
+    -- meet every meter of their event type, slot by slot: first, whether each meter's
+    -- filters match. A row decided before metering meets no meter (meter_count null).
     select
-        attributed.raw_row_id,
-        attributed.event_id,
-        attributed.event_type,
-        attributed.subject,
-        attributed.occurred_at,
-        attributed.received_at,
-        attributed.period_start_date,
-        attributed.billing_account_id,
-        attributed.subject_range_id,
-        attributed.premeter_status,
-        attributed.premeter_reason,
-        attributed.properties,
-        {%- if property_names %}
-            attributed.property_values,
-        {%- endif %}
-        positioned_meters.meter_count,
-        positioned_meters.last_meter_id,
-        positioned_meters.meter_id,
-        positioned_meters.aggregation,
-        positioned_meters.collapses_retries,
-        positioned_meters.status_property,
-        positioned_meters.status_position,
-        positioned_meters.success_values,
-        positioned_meters.value_property,
-        positioned_meters.value_position,
-        positioned_meters.value_divisor,
-        positioned_meters.request_id_position,
-        {%- for slot in [1, 2, 3] %}
-            positioned_meters.group_by_{{ slot }},
-            positioned_meters.group_by_{{ slot }}_position,
+        attributed.*,
+        event_type_slots.meter_count,
+        {%- for meter_slot in range(1, slot_count + 1) %}
+            {%- set prefix = 'event_type_slots.slot_' ~ meter_slot ~ '_' %}
+            {%- for column in slot_columns %}
+                {{ prefix }}{{ column }},
+            {%- endfor %}
+            {{ prefix }}collapses_retries,
+            coalesce(
+                {{ prefix }}meter_id is not null
+                {%- for filter in [1, 2] %}
+                    and (
+                        {{ prefix }}filter_property_{{ filter }} is null
+                        or {{ tally.in_pipe_list(
+                            tally.meter_slot_property(meter_slot, 'filter_' ~ filter, 'filter_property_' ~ filter, values_column),
+                            prefix ~ 'filter_values_' ~ filter,
+                        ) }}
+                    )
+                {%- endfor %},
+                false
+            ) as slot_{{ meter_slot }}_is_filter_match,
+            coalesce(
+                {{ prefix }}collapses_retries
+                and {{ tally.in_pipe_list(
+                    tally.meter_slot_property(meter_slot, 'status', 'status_property', values_column),
+                    prefix ~ 'success_values',
+                ) }},
+                false
+            ) as slot_{{ meter_slot }}_has_success_status,
+            {%- for group_by in [1, 2, 3] %}
+                {{ tally.json_value_text(tally.meter_slot_property(meter_slot, 'group_by_' ~ group_by, 'group_by_' ~ group_by, values_column)) }}
+                    as slot_{{ meter_slot }}_read_dimension_{{ group_by }}_value,
+            {%- endfor %}
+            {{ tally.meter_slot_property(meter_slot, 'value', 'value_property', values_column) }} as slot_{{ meter_slot }}_value_json,
         {%- endfor %}
-        coalesce(
-            {%- for slot in [1, 2] %}
-                (
-                    positioned_meters.filter_property_{{ slot }} is null
-                    or {{ dbt.position(
-                        "'|' || " ~ tally.json_value_text(tally.json_get_value(
-                            'attributed.properties',
-                            'positioned_meters.filter_property_' ~ slot,
-                            values_column,
-                            'positioned_meters.filter_' ~ slot ~ '_position',
-                        )) ~ " || '|'",
-                        "'|' || positioned_meters.filter_values_" ~ slot ~ " || '|'",
-                    ) }} > 0
-                ){{ " and" if slot == 1 }}
-            {%- endfor %},
-            false
-        ) as is_filter_match
+        case
+            when {{ tally.any_meter_slot('event_type_slots.slot_<n>_collapses_retries', slot_count) }}
+                then {{ tally.json_value_text(tally.json_get_value(
+                    'attributed.properties', "'request_id'", values_column, request_id_position,
+                )) }}
+        end as read_request_id
     from attributed
-    left join positioned_meters
+    left join event_type_slots
         on
-            attributed.event_type = positioned_meters.event_type
+            attributed.event_type = event_type_slots.event_type
             and (attributed.premeter_status is null or attributed.premeter_reason = 'test_traffic')
 ),
 
-{%- set values_column = 'property_values' if property_names else none %}
-
 metered as {{ tally.materialized_cte() }} (
-    -- What each matching meter reads from the properties; nothing is read for a meter whose
-    -- filters do not match. Only the few columns later steps need are kept (this CTE is
-    -- buffered: retry collapse and the verdict both read it).
+    -- What each meter whose filters match reads; nothing for a meter whose filters do not
+    -- match. Only the columns later steps need are kept (this CTE is buffered: retry
+    -- collapse and the verdict both read it).
     select
         raw_row_id,
         event_id,
@@ -231,68 +240,40 @@ metered as {{ tally.materialized_cte() }} (
         premeter_status,
         premeter_reason,
         meter_count,
-        meter_id,
-        aggregation,
-        is_filter_match,
-        coalesce(
-            not collapses_retries
-            or (
-                is_filter_match
-                and {{ dbt.position(
-                    "'|' || " ~ tally.json_value_text(tally.json_get_value(
-                        'properties', 'status_property', values_column, 'status_position',
-                    )) ~ " || '|'",
-                    "'|' || success_values || '|'",
-                ) }} > 0
-            ),
-            false
-        ) as is_success,
-        case
-            when collapses_retries and is_filter_match
-                then {{ tally.json_value_text(tally.json_get_value(
-                    'properties', "'request_id'", values_column, 'request_id_position',
-                )) }}
-        end as request_id,
-        case
-            when not is_filter_match then null
-            when aggregation = 'count' then cast(1 as {{ tally.quantity_type() }})
-            when aggregation <> 'unique_count' and value_divisor is null
-                then {{ tally.json_value_number(tally.json_get_value(
-                    'properties', 'value_property', values_column, 'value_position',
-                )) }}
-            when aggregation <> 'unique_count'
-                then {{ tally.divide(
-                    tally.json_value_number(tally.json_get_value(
-                        'properties', 'value_property', values_column, 'value_position',
-                    )),
-                    'value_divisor',
-                ) }}
-        end as quantity,
-        case
-            when aggregation = 'unique_count' and is_filter_match
-                then {{ tally.json_value_canonical_text(tally.json_get_value(
-                    'properties', 'value_property', values_column, 'value_position',
-                )) }}
-        end as distinct_value,
-        {%- for slot in [1, 2, 3] %}
+        {%- for meter_slot in range(1, slot_count + 1) %}
+            {%- set prefix = 'slot_' ~ meter_slot ~ '_' %}
+            {{ prefix }}meter_id,
+            {{ prefix }}aggregation,
+            {{ prefix }}group_by_1,
+            {{ prefix }}group_by_2,
+            {{ prefix }}group_by_3,
+            {{ prefix }}is_filter_match,
+            {{ prefix }}collapses_retries and {{ prefix }}is_filter_match as {{ prefix }}collapses,
+            not {{ prefix }}collapses_retries or {{ prefix }}has_success_status as {{ prefix }}is_success,
             case
-                when group_by_{{ slot }} is not null and is_filter_match
-                    then {{ tally.json_value_text(tally.json_get_value(
-                        'properties', 'group_by_' ~ slot, values_column, 'group_by_' ~ slot ~ '_position',
-                    )) }}
-            end as dimension_{{ slot }}_value,
+                when not {{ prefix }}is_filter_match then null
+                when {{ prefix }}aggregation = 'count' then cast(1 as {{ tally.quantity_type() }})
+                when {{ prefix }}aggregation <> 'unique_count' and {{ prefix }}value_divisor is null
+                    then {{ tally.json_value_number(prefix ~ 'value_json') }}
+                when {{ prefix }}aggregation <> 'unique_count'
+                    then {{ tally.divide(tally.json_value_number(prefix ~ 'value_json'), prefix ~ 'value_divisor') }}
+            end as {{ prefix }}quantity,
+            case
+                when {{ prefix }}aggregation = 'unique_count' and {{ prefix }}is_filter_match
+                    then {{ tally.json_value_canonical_text(prefix ~ 'value_json') }}
+            end as {{ prefix }}distinct_value,
+            {%- for group_by in [1, 2, 3] %}
+                case
+                    when {{ prefix }}group_by_{{ group_by }} is not null and {{ prefix }}is_filter_match
+                        then {{ prefix }}read_dimension_{{ group_by }}_value
+                end as {{ prefix }}dimension_{{ group_by }}_value,
+            {%- endfor %}
         {%- endfor %}
-        group_by_1,
-        group_by_2,
-        group_by_3
-    from meter_candidates
-    -- A meter whose filters do not match counts nothing and reads nothing; its row is kept
-    -- only for the event type's last meter, so that a row no meter matches still has one
-    -- row to carry its verdict.
-    where
-        meter_id is null
-        or is_filter_match
-        or meter_id = last_meter_id
+        case
+            when {{ tally.any_meter_slot('(slot_<n>_collapses_retries and slot_<n>_is_filter_match)', slot_count) }}
+                then read_request_id
+        end as request_id
+    from filter_matched
 ),
 
 retry_requests_repeated as (
@@ -300,134 +281,100 @@ retry_requests_repeated as (
     -- event type) count once, as the first successful attempt in the tie order; with no
     -- success, none counts. A row with no request_id is a request of its own. Most requests
     -- are attempted once, and a single attempt counts when it succeeded: only requests
-    -- attempted more than once are ranked. They are found through a 64-bit hash of meter,
-    -- subject and request id (grouping integers costs a fraction of grouping the texts; a
-    -- collision only ranks a few more rows, exactly).
-    select {{ tally.row_fingerprint(['meter_id', 'subject', 'request_id']) }} as request_key
+    -- attempted more than once are ranked. They are found through a 64-bit hash of event
+    -- type, subject and request id (grouping integers costs a fraction of grouping the
+    -- texts; a collision only ranks a few more rows, exactly).
+    select {{ tally.row_fingerprint(['event_type', 'subject', 'request_id']) }} as request_key
     from metered
-    where
-        request_id is not null
-        and is_filter_match
-    group by {{ tally.row_fingerprint(['meter_id', 'subject', 'request_id']) }}
+    where request_id is not null
+    group by {{ tally.row_fingerprint(['event_type', 'subject', 'request_id']) }}
     having count(*) > 1
 ),
 
 retry_attempts_ranked as (
+    -- Each collapsing meter ranks the attempts its filters match (the partition's last key
+    -- keeps the attempts it does not match apart, and their rank is dropped).
     select
-        meter_id,
-        event_id,
-        row_number() over (
-            partition by meter_id, subject, request_id
-            order by is_success desc, occurred_at asc, received_at asc, event_id asc
-        ) as attempt_rank
+        {%- for meter_slot in range(1, slot_count + 1) %}
+            {%- set prefix = 'slot_' ~ meter_slot ~ '_' %}
+            case
+                when {{ prefix }}collapses
+                    then row_number() over (
+                        partition by event_type, subject, request_id, {{ prefix }}collapses
+                        order by {{ prefix }}is_success desc, occurred_at asc, received_at asc, event_id asc
+                    )
+            end as {{ prefix }}attempt_rank,
+        {%- endfor %}
+        event_id
     from metered
     where
         request_id is not null
-        and is_filter_match
-        and {{ tally.row_fingerprint(['meter_id', 'subject', 'request_id']) }}
+        and {{ tally.row_fingerprint(['event_type', 'subject', 'request_id']) }}
         in (select request_key from retry_requests_repeated)
 ),
 
-collapsed_attempts as {{ tally.inline_cte() }} (
+collapsed as {{ tally.inline_cte() }} (
+    -- Per meter: whether it chooses the row (filters match, a success, the first successful
+    -- attempt of its request) and whether the value it reads is valid.
     select
-        metered.*,
-        case
-            when metered.aggregation = 'count' then true
-            when metered.aggregation = 'unique_count' then metered.distinct_value is not null
-            else coalesce(metered.quantity >= 0, false)
-        end as has_valid_quantity,
-        metered.is_filter_match
-        and metered.is_success
-        and coalesce(retry_attempts_ranked.attempt_rank = 1, true) as is_chosen
+        {%- for meter_slot in range(1, slot_count + 1) %}
+            {%- set prefix = 'metered.slot_' ~ meter_slot ~ '_' %}
+            {{ prefix }}is_filter_match
+            and {{ prefix }}is_success
+            and coalesce(retry_attempts_ranked.slot_{{ meter_slot }}_attempt_rank = 1, true)
+                as slot_{{ meter_slot }}_is_chosen,
+            case
+                when {{ prefix }}aggregation = 'count' then true
+                when {{ prefix }}aggregation = 'unique_count' then {{ prefix }}distinct_value is not null
+                else coalesce({{ prefix }}quantity >= 0, false)
+            end as slot_{{ meter_slot }}_has_valid_quantity,
+        {%- endfor %}
+        metered.*
     from metered
     left join retry_attempts_ranked
         on
-            metered.meter_id = retry_attempts_ranked.meter_id
+            metered.request_id is not null
             and metered.event_id = retry_attempts_ranked.event_id
 ),
 
-collapsed as {{ tally.inline_cte() }} (
+row_verdicts as {{ tally.inline_cte() }} (
+    -- A row's verdict over all its meters, within the row: some meter's filters match, some
+    -- meter chooses it, some choosing meter reads an invalid value. Its event row is its
+    -- first matching meter's (in meter_id order), or its event type's last meter's when
+    -- none matches.
     select
         *,
-        case when is_filter_match then 1 else 0 end as filter_match_flag,
-        case when is_chosen then 1 else 0 end as chosen_flag,
-        case when is_chosen and not has_valid_quantity then 1 else 0 end as invalid_quantity_flag
-    from collapsed_attempts
-),
-
-verdicts_over_meters as (
-    -- A row's verdict over all its meters, for the event types with several meters (an
-    -- event id is unique among the rows metered: duplicates are decided before). Grouped on
-    -- these few columns and joined back, not windowed over every column.
-    select
-        event_id,
-        max(filter_match_flag) as has_filter_match,
-        max(chosen_flag) as is_chosen_by_a_meter,
-        max(invalid_quantity_flag) as has_invalid_quantity,
-        coalesce(min(case when filter_match_flag = 1 then meter_id end), min(meter_id))
-            as event_row_meter_id
-    from collapsed
-    where meter_count > 1
-    group by event_id
-),
-
-row_verdicts as (
-    select
-        collapsed.*,
-        coalesce(verdicts_over_meters.has_filter_match, collapsed.filter_match_flag) as has_filter_match,
-        coalesce(verdicts_over_meters.is_chosen_by_a_meter, collapsed.chosen_flag) as is_chosen_by_a_meter,
-        coalesce(verdicts_over_meters.has_invalid_quantity, collapsed.invalid_quantity_flag)
+        {{ tally.any_meter_slot('slot_<n>_is_filter_match', slot_count) }} as has_filter_match,
+        {{ tally.any_meter_slot('slot_<n>_is_chosen', slot_count) }} as is_chosen_by_a_meter,
+        {{ tally.any_meter_slot('(slot_<n>_is_chosen and not slot_<n>_has_valid_quantity)', slot_count) }}
             as has_invalid_quantity,
-        coalesce(collapsed.meter_id = verdicts_over_meters.event_row_meter_id, true) as is_event_row
+        case
+            {%- for meter_slot in range(1, slot_count + 1) %}
+                when slot_{{ meter_slot }}_is_filter_match then {{ meter_slot }}
+            {%- endfor %}
+            else meter_count
+        end as event_row_slot
     from collapsed
-    left join verdicts_over_meters
-        on collapsed.event_id = verdicts_over_meters.event_id
+),
+
+meter_slot_numbers as (
+    {%- for meter_slot in range(1, slot_count + 1) %}
+        select {{ meter_slot }} as meter_slot
+        {{- "\n        union all" if not loop.last }}
+    {%- endfor %}
+),
+
+row_verdicts_slots as {{ tally.inline_cte() }} (
+    -- One row per (row, meter slot of its event type); one row for a row that meets no meter.
+    select
+        row_verdicts.*,
+        meter_slot_numbers.meter_slot
+    from row_verdicts
+    inner join meter_slot_numbers
+        on meter_slot_numbers.meter_slot <= coalesce(row_verdicts.meter_count, 1)
 ),
 
 metered_rows as (
-    select
-        row_verdicts.raw_row_id,
-        row_verdicts.event_id,
-        row_verdicts.event_type,
-        row_verdicts.subject,
-        row_verdicts.occurred_at,
-        row_verdicts.received_at,
-        row_verdicts.period_start_date,
-        row_verdicts.billing_account_id,
-        row_verdicts.subject_range_id,
-        case
-            when row_verdicts.premeter_status is not null then row_verdicts.premeter_status
-            when not row_verdicts.has_filter_match then 'filtered'
-            when not row_verdicts.is_chosen_by_a_meter then 'filtered'
-            when row_verdicts.has_invalid_quantity then 'quarantined'
-            else 'billed'
-        end as event_status,
-        case
-            when row_verdicts.premeter_status is not null then row_verdicts.premeter_reason
-            when not row_verdicts.has_filter_match then 'no_meter_filter_match'
-            when not row_verdicts.is_chosen_by_a_meter then 'retry_attempt_not_chosen'
-            when row_verdicts.has_invalid_quantity then 'invalid_quantity'
-        end as status_reason,
-        row_verdicts.is_event_row,
-        row_verdicts.meter_id,
-        row_verdicts.aggregation,
-        row_verdicts.is_chosen,
-        row_verdicts.has_valid_quantity,
-        row_verdicts.quantity,
-        row_verdicts.distinct_value,
-        row_verdicts.dimension_1_value,
-        row_verdicts.dimension_2_value,
-        row_verdicts.dimension_3_value,
-        case
-            when row_verdicts.meter_id is not null then {{ tally.dimension_key('row_verdicts') }}
-        end as dimension_key
-    from row_verdicts
-    -- A meter whose filters do not match the row counts nothing: its row is kept only when
-    -- it is the row's event row (no meter matched).
-    where row_verdicts.is_event_row or row_verdicts.is_filter_match
-),
-
-final as (
     select
         raw_row_id,
         event_id,
@@ -436,26 +383,71 @@ final as (
         occurred_at,
         received_at,
         period_start_date,
-        cast(occurred_at as date) as usage_date,
         billing_account_id,
         subject_range_id,
-        event_status,
-        status_reason,
-        is_event_row,
-        meter_id,
-        aggregation,
-        event_status = 'billed' and is_chosen as is_counted,
-        coalesce(aggregation = 'time_weighted_average', false)
-        and is_chosen
-        and has_valid_quantity
-        and (event_status = 'billed' or status_reason = 'test_traffic') as is_gauge_state,
-        quantity,
-        distinct_value,
-        dimension_1_value,
-        dimension_2_value,
-        dimension_3_value,
-        dimension_key
+        case
+            when premeter_status is not null then premeter_status
+            when not has_filter_match then 'filtered'
+            when not is_chosen_by_a_meter then 'filtered'
+            when has_invalid_quantity then 'quarantined'
+            else 'billed'
+        end as event_status,
+        case
+            when premeter_status is not null then premeter_reason
+            when not has_filter_match then 'no_meter_filter_match'
+            when not is_chosen_by_a_meter then 'retry_attempt_not_chosen'
+            when has_invalid_quantity then 'invalid_quantity'
+        end as status_reason,
+        coalesce(meter_slot = event_row_slot, true) as is_event_row,
+        {{ tally.of_meter_slot('meter_id', slot_count) }} as meter_id,
+        {{ tally.of_meter_slot('aggregation', slot_count) }} as aggregation,
+        coalesce({{ tally.of_meter_slot('is_chosen', slot_count) }}, false) as is_chosen,
+        coalesce({{ tally.of_meter_slot('has_valid_quantity', slot_count) }}, false) as has_valid_quantity,
+        {{ tally.of_meter_slot('quantity', slot_count) }} as quantity,
+        {{ tally.of_meter_slot('distinct_value', slot_count) }} as distinct_value,
+        {%- for group_by in [1, 2, 3] %}
+            {{ tally.of_meter_slot('group_by_' ~ group_by, slot_count) }} as group_by_{{ group_by }},
+            {{ tally.of_meter_slot('dimension_' ~ group_by ~ '_value', slot_count) }} as dimension_{{ group_by }}_value,
+        {%- endfor %}
+        coalesce({{ tally.of_meter_slot('is_filter_match', slot_count) }}, false) as is_filter_match
+    from row_verdicts_slots
+),
+
+final as (
+    select
+        metered_rows.raw_row_id,
+        metered_rows.event_id,
+        metered_rows.event_type,
+        metered_rows.subject,
+        metered_rows.occurred_at,
+        metered_rows.received_at,
+        metered_rows.period_start_date,
+        cast(metered_rows.occurred_at as date) as usage_date,
+        metered_rows.billing_account_id,
+        metered_rows.subject_range_id,
+        metered_rows.event_status,
+        metered_rows.status_reason,
+        metered_rows.is_event_row,
+        metered_rows.meter_id,
+        metered_rows.aggregation,
+        metered_rows.event_status = 'billed' and metered_rows.is_chosen as is_counted,
+        coalesce(metered_rows.aggregation = 'time_weighted_average', false)
+        and metered_rows.is_chosen
+        and metered_rows.has_valid_quantity
+        and (metered_rows.event_status = 'billed' or metered_rows.status_reason = 'test_traffic')
+            as is_gauge_state,
+        metered_rows.quantity,
+        metered_rows.distinct_value,
+        metered_rows.dimension_1_value,
+        metered_rows.dimension_2_value,
+        metered_rows.dimension_3_value,
+        case
+            when metered_rows.meter_id is not null then {{ tally.dimension_key('metered_rows') }}
+        end as dimension_key
     from metered_rows
+    -- A meter whose filters do not match the row counts nothing: its row is kept only when
+    -- it is the row's event row (no meter matched).
+    where metered_rows.is_event_row or metered_rows.is_filter_match
 )
 
 select * from final
