@@ -85,14 +85,16 @@
     )
 {%- endmacro %}
 
-{#- Reading the properties meters use, once per row. The names of every property any meter
-    reads (filters, status, value, group-by, and request_id) are read from the meters seed
-    when the model is compiled; on DuckDB, where each JSON read parses the text again, the
-    classification extracts all of them in one parse as a list (tally.json_get_values) and
-    each meter picks its values by position. A name the list does not hold (a meter added
-    since compiling, or a unit test's own meters) is read from the text by name: the list
-    is only a shortcut, never a different answer. Snowflake parses VARIANT once in staging,
-    so there the list is empty and every value is read by name. -#}
+{#- Reading the properties meters compare as text, once per row. The names of every
+    property any meter reads (filters, status, value, group-by, and request_id) are read
+    from the meters seed when the model is compiled; on DuckDB, where each JSON read parses
+    the text again, the classification extracts all of them as text in one parse, as a list
+    (tally.json_get_texts), and each meter picks its texts by position. A name the list
+    does not hold (a meter added since compiling, or a unit test's own meters) is read from
+    the text by name: the list is only a shortcut, never a different answer. Snowflake
+    parses VARIANT once in staging, so there the list is empty and every value is read by
+    name. A meter's value (a number, or a unique_count's canonical text) is read by name as
+    JSON (tally.json_get_value), only for the rows its filters match. -#}
 {% macro meter_property_names(meters_relation) %}
     {{ return(adapter.dispatch('meter_property_names', 'tally')(meters_relation)) }}
 {% endmacro %}
@@ -133,35 +135,50 @@
     {{ return(run_query(names_query).columns[0].values() | list) }}
 {% endmacro %}
 
-{#- The JSON values of the named properties, as a list in the order of `property_names`,
-    from one parse of the text (DuckDB only; see meter_property_names). -#}
-{% macro json_get_values(json_expression, property_names) -%}
-    json_extract({{ json_expression }}, [
+{#- The named properties as text (strings unquoted, numbers as written, null when absent or
+    null), a list in the order of `property_names`, from one parse of the text (DuckDB only;
+    see meter_property_names). -#}
+{% macro json_get_texts(json_expression, property_names) -%}
+    json_extract_string({{ json_expression }}, [
         {%- for name in property_names -%}
             '$."{{ name }}"'{{ ", " if not loop.last }}
         {%- endfor -%}
     ])
 {%- endmacro %}
 
-{#- One property's JSON value: from the extracted list by position when the list holds the
-    property, else read from the text by name. -#}
-{% macro json_get_value(json_expression, key_expression, values_expression=none, position_expression=none) %}
-    {{ return(adapter.dispatch('json_get_value', 'tally')(json_expression, key_expression, values_expression, position_expression)) }}
+{#- One property as text: from the extracted list by position when the list holds it, else
+    read from the JSON by name (null when the name is null). -#}
+{% macro json_get_text(json_expression, key_expression, texts_expression=none, position_expression=none) %}
+    {{ return(adapter.dispatch('json_get_text', 'tally')(json_expression, key_expression, texts_expression, position_expression)) }}
 {% endmacro %}
 
-{% macro default__json_get_value(json_expression, key_expression, values_expression, position_expression) -%}
-    {%- if values_expression is none -%}
-        json_extract({{ json_expression }}, '$."' || {{ key_expression }} || '"')
+{% macro default__json_get_text(json_expression, key_expression, texts_expression, position_expression) -%}
+    {%- if texts_expression is none -%}
+        json_extract_string({{ json_expression }}, '$."' || {{ key_expression }} || '"')
     {%- else -%}
         case
             when {{ position_expression }} is not null
-                then {{ values_expression }}[{{ position_expression }}]
-            else json_extract({{ json_expression }}, '$."' || {{ key_expression }} || '"')
+                then {{ texts_expression }}[{{ position_expression }}]
+            when {{ key_expression }} is not null
+                then json_extract_string({{ json_expression }}, '$."' || {{ key_expression }} || '"')
         end
     {%- endif -%}
 {%- endmacro %}
 
-{% macro snowflake__json_get_value(json_expression, key_expression, values_expression, position_expression) -%}
+{% macro snowflake__json_get_text(json_expression, key_expression, texts_expression, position_expression) -%}
+    {{ tally.json_value_text('get(' ~ json_expression ~ ', ' ~ key_expression ~ ')') }}
+{%- endmacro %}
+
+{#- One property's JSON value, read by name. -#}
+{% macro json_get_value(json_expression, key_expression) %}
+    {{ return(adapter.dispatch('json_get_value', 'tally')(json_expression, key_expression)) }}
+{% endmacro %}
+
+{% macro default__json_get_value(json_expression, key_expression) -%}
+    json_extract({{ json_expression }}, '$."' || {{ key_expression }} || '"')
+{%- endmacro %}
+
+{% macro snowflake__json_get_value(json_expression, key_expression) -%}
     get({{ json_expression }}, {{ key_expression }})
 {%- endmacro %}
 

@@ -1,23 +1,23 @@
 {#- Helpers of int_events_classified, where a row meets every meter of its event type side
     by side, in numbered slots whose columns are named slot_<n>_<column>. -#}
 
-{#- A meter slot's property of the attributed row: the JSON value of the property the slot's
-    meter names in name_column, from the row's one parse of its properties by position
-    when the list holds it (tally.json_get_value). -#}
-{% macro meter_slot_property(meter_slot, slot, name_column, values_column) -%}
-    {{ tally.json_get_value(
+{#- A meter slot's property of the attributed row, as text: the property the slot's meter
+    names in name_column, from the row's one parse of its properties by position when the
+    list holds it (tally.json_get_text). -#}
+{% macro meter_slot_property(meter_slot, slot, name_column, texts_column) -%}
+    {{ tally.json_get_text(
         'attributed.properties',
         'event_type_slots.slot_' ~ meter_slot ~ '_' ~ name_column,
-        values_column,
+        texts_column,
         'event_type_slots.slot_' ~ meter_slot ~ '_' ~ slot ~ '_position',
     ) }}
 {%- endmacro %}
 
-{#- Whether a JSON value, as text, is one of a '|'-separated list of values (a meter's filter
-    values or success values). -#}
-{% macro in_pipe_list(value_expression, list_expression) -%}
+{#- Whether a text is one of a '|'-separated list of values (a meter's filter values or
+    success values). -#}
+{% macro in_pipe_list(text_expression, list_expression) -%}
     {{ dbt.position(
-        "'|' || " ~ tally.json_value_text(value_expression) ~ " || '|'",
+        "'|' || " ~ text_expression ~ " || '|'",
         "'|' || " ~ list_expression ~ " || '|'",
     ) }} > 0
 {%- endmacro %}

@@ -73,8 +73,8 @@ attributed as (
         {%- if property_names %}
             case
                 when events.rejection_reason is null
-                    then {{ tally.json_get_values('events.properties', property_names) }}
-            end as property_values,
+                    then {{ tally.json_get_texts('events.properties', property_names) }}
+            end as property_texts,
         {%- endif %}
         events.period_start_date,
         subject_timeline.billing_account_id,
@@ -118,7 +118,7 @@ attributed as (
 {%- if property_names %}
 
 property_positions as (
-    -- Where each property meters read sits in the attributed row's property_values list.
+    -- Where each property meters read sits in the attributed row's property_texts list.
     {%- for name in property_names %}
         select
             '{{ name }}' as property_name,
@@ -168,7 +168,7 @@ event_type_slots as (
     group by event_type
 ),
 
-{%- set values_column = 'attributed.property_values' if property_names else none %}
+{%- set texts_column = 'attributed.property_texts' if property_names else none %}
 
 filter_matched as {{ tally.inline_cte() }} (
     -- Rows still to be counted, and valid test rows (a gauge's test reading sets its state),
@@ -189,7 +189,7 @@ filter_matched as {{ tally.inline_cte() }} (
                     and (
                         {{ prefix }}filter_property_{{ filter }} is null
                         or {{ tally.in_pipe_list(
-                            tally.meter_slot_property(meter_slot, 'filter_' ~ filter, 'filter_property_' ~ filter, values_column),
+                            tally.meter_slot_property(meter_slot, 'filter_' ~ filter, 'filter_property_' ~ filter, texts_column),
                             prefix ~ 'filter_values_' ~ filter,
                         ) }}
                     )
@@ -199,22 +199,21 @@ filter_matched as {{ tally.inline_cte() }} (
             coalesce(
                 {{ prefix }}collapses_retries
                 and {{ tally.in_pipe_list(
-                    tally.meter_slot_property(meter_slot, 'status', 'status_property', values_column),
+                    tally.meter_slot_property(meter_slot, 'status', 'status_property', texts_column),
                     prefix ~ 'success_values',
                 ) }},
                 false
             ) as slot_{{ meter_slot }}_has_success_status,
             {%- for group_by in [1, 2, 3] %}
-                {{ tally.json_value_text(tally.meter_slot_property(meter_slot, 'group_by_' ~ group_by, 'group_by_' ~ group_by, values_column)) }}
+                {{ tally.meter_slot_property(meter_slot, 'group_by_' ~ group_by, 'group_by_' ~ group_by, texts_column) }}
                     as slot_{{ meter_slot }}_read_dimension_{{ group_by }}_value,
             {%- endfor %}
-            {{ tally.meter_slot_property(meter_slot, 'value', 'value_property', values_column) }} as slot_{{ meter_slot }}_value_json,
         {%- endfor %}
         case
             when {{ tally.any_meter_slot('event_type_slots.slot_<n>_collapses_retries', slot_count) }}
-                then {{ tally.json_value_text(tally.json_get_value(
-                    'attributed.properties', "'request_id'", values_column, request_id_position,
-                )) }}
+                then {{ tally.json_get_text(
+                    'attributed.properties', "'request_id'", texts_column, request_id_position,
+                ) }}
         end as read_request_id
     from attributed
     left join event_type_slots
@@ -225,7 +224,9 @@ filter_matched as {{ tally.inline_cte() }} (
 
 metered as {{ tally.materialized_cte() }} (
     -- What each meter whose filters match reads; nothing for a meter whose filters do not
-    -- match. Only the columns later steps need are kept (this CTE is buffered: retry
+    -- match. Its value (a number, or a unique_count's canonical text) is read by name as
+    -- JSON, only for the rows it matches; everything else compares as text from the row's
+    -- one parse. Only the columns later steps need are kept (this CTE is buffered: retry
     -- collapse and the verdict both read it).
     select
         raw_row_id,
@@ -254,13 +255,13 @@ metered as {{ tally.materialized_cte() }} (
                 when not {{ prefix }}is_filter_match then null
                 when {{ prefix }}aggregation = 'count' then cast(1 as {{ tally.quantity_type() }})
                 when {{ prefix }}aggregation <> 'unique_count' and {{ prefix }}value_divisor is null
-                    then {{ tally.json_value_number(prefix ~ 'value_json') }}
+                    then {{ tally.json_value_number(tally.json_get_value('properties', prefix ~ 'value_property')) }}
                 when {{ prefix }}aggregation <> 'unique_count'
-                    then {{ tally.divide(tally.json_value_number(prefix ~ 'value_json'), prefix ~ 'value_divisor') }}
+                    then {{ tally.divide(tally.json_value_number(tally.json_get_value('properties', prefix ~ 'value_property')), prefix ~ 'value_divisor') }}
             end as {{ prefix }}quantity,
             case
                 when {{ prefix }}aggregation = 'unique_count' and {{ prefix }}is_filter_match
-                    then {{ tally.json_value_canonical_text(prefix ~ 'value_json') }}
+                    then {{ tally.json_value_canonical_text(tally.json_get_value('properties', prefix ~ 'value_property')) }}
             end as {{ prefix }}distinct_value,
             {%- for group_by in [1, 2, 3] %}
                 case
