@@ -106,14 +106,7 @@
 {% macro duckdb__meter_property_names(meters_relation) %}
     {#- Not while parsing, and not in a unit test (its meters are a fixture, not a table):
         there every value is read by name. -#}
-    {%- if not execute or meters_relation.schema is none or meters_relation.identifier is none -%}
-        {{ return([]) }}
-    {%- endif -%}
-    {%- set existing = adapter.get_relation(
-        database=meters_relation.database,
-        schema=meters_relation.schema,
-        identifier=meters_relation.identifier,
-    ) -%}
+    {%- set existing = tally.meters_table(meters_relation) -%}
     {%- if existing is none -%}
         {{ return([]) }}
     {%- endif -%}
@@ -227,17 +220,9 @@
     side by side in that many slots. Where the seed is not a table (parsing, or a unit
     test, whose meters are a fixture) it is var('tally_meter_slots_without_seed'). -#}
 {% macro meter_slot_count(meters_relation) %}
-    {%- set fallback = var('tally_meter_slots_without_seed') -%}
-    {%- if not execute or meters_relation.schema is none or meters_relation.identifier is none -%}
-        {{ return(fallback) }}
-    {%- endif -%}
-    {%- set existing = adapter.get_relation(
-        database=meters_relation.database,
-        schema=meters_relation.schema,
-        identifier=meters_relation.identifier,
-    ) -%}
+    {%- set existing = tally.meters_table(meters_relation) -%}
     {%- if existing is none -%}
-        {{ return(fallback) }}
+        {{ return(var('tally_meter_slots_without_seed')) }}
     {%- endif -%}
     {%- set count_query -%}
         select coalesce(max(meter_count), 1) as slot_count
@@ -248,4 +233,17 @@
         ) as per_event_type
     {%- endset -%}
     {{ return(run_query(count_query).columns[0].values()[0] | int) }}
+{% endmacro %}
+
+{#- The meters seed as a table to query when a model is compiled, or none while parsing, in
+    a unit test (its meters are a fixture, not a table) or before the seed is loaded. -#}
+{% macro meters_table(meters_relation) %}
+    {%- if not execute or meters_relation.schema is none or meters_relation.identifier is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(
+        database=meters_relation.database,
+        schema=meters_relation.schema,
+        identifier=meters_relation.identifier,
+    )) }}
 {% endmacro %}

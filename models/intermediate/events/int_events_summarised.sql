@@ -50,6 +50,8 @@ flagged as {{ tally.inline_cte() }} (
 ),
 
 final as (
+    -- Grouped by every column but the counts: a row kept whole keeps its raw_row_id and
+    -- meter, so it is a group of one.
     select
         period_start_date,
         usage_date,
@@ -80,31 +82,7 @@ final as (
         cast(max(quantity) as {{ tally.quantity_type() }}) as quantity_max,
         cast(min(quantity) as {{ tally.quantity_type() }}) as quantity_min
     from flagged
-    group by
-        period_start_date,
-        usage_date,
-        billing_account_id,
-        meter_id,
-        aggregation,
-        event_type,
-        event_status,
-        status_reason,
-        is_event_row,
-        is_counted,
-        is_gauge_state,
-        is_kept_whole,
-        dimension_1_value,
-        dimension_2_value,
-        dimension_3_value,
-        dimension_key,
-        case when is_kept_whole then raw_row_id end,
-        case when is_kept_whole then event_id end,
-        case when is_kept_whole then subject end,
-        case when is_kept_whole then subject_range_id end,
-        case when is_kept_whole then occurred_at end,
-        case when is_kept_whole then received_at end,
-        case when is_kept_whole then quantity end,
-        case when is_kept_whole then distinct_value end
+    group by all
 )
 
 select * from final
