@@ -1,18 +1,13 @@
 {#- Every rejected event, one row per landed row, with its PRICING.md reason code and the
     row as received, read back from the raw table by the row's file and line (staging keeps
     only typed values, and int_events_summarised keeps every quarantined row whole with
-    those). A row quarantined only as
-    unmapped_subject is billed by the next build after its mapping is added (the
-    classification is rebuilt from staging every build). -#}
+    those). A row quarantined only as unmapped_subject is billed by the next build after
+    its mapping is added (the classification is rebuilt from staging every build). -#}
 
 with
 
 summarised as (
     select * from {{ ref('int_events_summarised') }}
-),
-
-landed as (
-    select * from {{ source('raw', 'usage_events') }}
 ),
 
 quarantined as (
@@ -31,6 +26,14 @@ quarantined as (
         cast({{ dbt.split_part('raw_row_id', "':'", 2) }} as bigint) as line_number
     from summarised
     where event_status = 'quarantined' and is_event_row
+),
+
+landed as (
+    -- The raw rows of the quarantined lines only: the line numbers, a narrow column, are
+    -- matched first, so that the texts are read for those rows alone (reading every text
+    -- of the raw table cost 8.5 s at 20M, this 2.4 s). The join below matches file and line.
+    select * from {{ source('raw', 'usage_events') }}
+    where _line_number in (select line_number from quarantined)
 ),
 
 final as (
