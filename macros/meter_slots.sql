@@ -13,13 +13,30 @@
     ) }}
 {%- endmacro %}
 
-{#- Whether a text is one of a '|'-separated list of values (a meter's filter values or
-    success values). -#}
-{% macro in_pipe_list(text_expression, list_expression) -%}
-    {{ dbt.position(
-        "'|' || " ~ text_expression ~ " || '|'",
-        "'|' || " ~ list_expression ~ " || '|'",
-    ) }} > 0
+{#- A '|'-separated list of values (a meter's filter values or success values) as a list. -#}
+{% macro split_pipe_list(text_expression) %}
+    {{ return(adapter.dispatch('split_pipe_list', 'tally')(text_expression)) }}
+{% endmacro %}
+
+{% macro default__split_pipe_list(text_expression) -%}
+    string_split({{ text_expression }}, '|')
+{%- endmacro %}
+
+{% macro snowflake__split_pipe_list(text_expression) -%}
+    split({{ text_expression }}, '|')
+{%- endmacro %}
+
+{#- Whether a list (split_pipe_list) holds a text; null when either is null. -#}
+{% macro list_has_text(list_expression, text_expression) %}
+    {{ return(adapter.dispatch('list_has_text', 'tally')(list_expression, text_expression)) }}
+{% endmacro %}
+
+{% macro default__list_has_text(list_expression, text_expression) -%}
+    list_contains({{ list_expression }}, {{ text_expression }})
+{%- endmacro %}
+
+{% macro snowflake__list_has_text(list_expression, text_expression) -%}
+    array_contains(cast({{ text_expression }} as variant), {{ list_expression }})
 {%- endmacro %}
 
 {#- The column of the meter slot a (row, meter slot) row stands for. -#}

@@ -150,7 +150,7 @@ slotted_meters as (
     {%- endif %}
 ),
 
-event_type_slots as (
+event_type_slots_pivoted as (
     -- One row per metered event type with its meters side by side, so that a row meets all
     -- its meters in one row: no row per meter is made before the verdict is known.
     select
@@ -166,6 +166,20 @@ event_type_slots as (
         max(meter_count) as meter_count
     from slotted_meters
     group by event_type
+),
+
+event_type_slots as (
+    -- Filter values and success values as lists, split once per event type rather than
+    -- compared as text for every row.
+    select
+        {%- for meter_slot in range(1, slot_count + 1) %}
+            {%- for column in ['filter_values_1', 'filter_values_2', 'success_values'] %}
+                {{ tally.split_pipe_list('slot_' ~ meter_slot ~ '_' ~ column) }}
+                    as slot_{{ meter_slot }}_{{ column }}_list,
+            {%- endfor %}
+        {%- endfor %}
+        event_type_slots_pivoted.*
+    from event_type_slots_pivoted
 ),
 
 {%- set texts_column = 'attributed.property_texts' if property_names else none %}
@@ -188,9 +202,9 @@ filter_matched as {{ tally.inline_cte() }} (
                 {%- for filter in [1, 2] %}
                     and (
                         {{ prefix }}filter_property_{{ filter }} is null
-                        or {{ tally.in_pipe_list(
+                        or {{ tally.list_has_text(
+                            prefix ~ 'filter_values_' ~ filter ~ '_list',
                             tally.meter_slot_property(meter_slot, 'filter_' ~ filter, 'filter_property_' ~ filter, texts_column),
-                            prefix ~ 'filter_values_' ~ filter,
                         ) }}
                     )
                 {%- endfor %},
@@ -198,9 +212,9 @@ filter_matched as {{ tally.inline_cte() }} (
             ) as slot_{{ meter_slot }}_is_filter_match,
             coalesce(
                 {{ prefix }}collapses_retries
-                and {{ tally.in_pipe_list(
+                and {{ tally.list_has_text(
+                    prefix ~ 'success_values_list',
                     tally.meter_slot_property(meter_slot, 'status', 'status_property', texts_column),
-                    prefix ~ 'success_values',
                 ) }},
                 false
             ) as slot_{{ meter_slot }}_has_success_status,
