@@ -13,7 +13,8 @@
     ) }}
 {%- endmacro %}
 
-{#- A '|'-separated list of values (a meter's filter values or success values) as a list. -#}
+{#- A '|'-separated list of values (a meter's filter values or success values) as a list,
+    to look texts up in with list_has_text (split once per event type, not per row). -#}
 {% macro split_pipe_list(text_expression) %}
     {{ return(adapter.dispatch('split_pipe_list', 'tally')(text_expression)) }}
 {% endmacro %}
@@ -23,7 +24,8 @@
 {%- endmacro %}
 
 {% macro snowflake__split_pipe_list(text_expression) -%}
-    split({{ text_expression }}, '|')
+    {#- Kept as text: list_has_text looks it up with the same answers as a list. -#}
+    {{ text_expression }}
 {%- endmacro %}
 
 {#- Whether a list (split_pipe_list) holds a text; null when either is null. -#}
@@ -36,7 +38,12 @@
 {%- endmacro %}
 
 {% macro snowflake__list_has_text(list_expression, text_expression) -%}
-    array_contains(cast({{ text_expression }} as variant), {{ list_expression }})
+    {#- The text between separators, and itself free of the separator: exactly the answers
+        of a lookup in the split list, without arrays (which fakesnow cannot check). -#}
+    (
+        {{ dbt.position("'|' || " ~ text_expression ~ " || '|'", "'|' || " ~ list_expression ~ " || '|'") }} > 0
+        and {{ dbt.position("'|'", text_expression) }} = 0
+    )
 {%- endmacro %}
 
 {#- The column of the meter slot a (row, meter slot) row stands for. -#}
