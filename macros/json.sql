@@ -85,52 +85,9 @@
     )
 {%- endmacro %}
 
-{#- Reading the properties meters compare as text, once per row. The names of every
-    property any meter reads (filters, status, value, group-by, and request_id) are read
-    from the meters seed when the model is compiled; on DuckDB, where each JSON read parses
-    the text again, the classification extracts all of them as text in one parse, as a list
-    (tally.json_get_texts), and each meter picks its texts by position. A name the list
-    does not hold (a meter added since compiling, or a unit test's own meters) is read from
-    the text by name: the list is only a shortcut, never a different answer. Snowflake
-    parses VARIANT once in staging, so there the list is empty and every value is read by
-    name. A meter's value (a number, or a unique_count's canonical text) is read by name as
-    JSON (tally.json_get_value), only for the rows its filters match. -#}
-{% macro meter_property_names(meters_relation) %}
-    {{ return(adapter.dispatch('meter_property_names', 'tally')(meters_relation)) }}
-{% endmacro %}
-
-{% macro default__meter_property_names(meters_relation) %}
-    {{ return([]) }}
-{% endmacro %}
-
-{% macro duckdb__meter_property_names(meters_relation) %}
-    {#- Not while parsing, and not in a unit test (its meters are a fixture, not a table):
-        there every value is read by name. -#}
-    {%- set existing = tally.meters_table(meters_relation) -%}
-    {%- if existing is none -%}
-        {{ return([]) }}
-    {%- endif -%}
-    {%- set names_query -%}
-        select distinct property_name
-        from (
-            {%- for column in [
-                'filter_property_1', 'filter_property_2', 'status_property', 'value_property',
-                'group_by_1', 'group_by_2', 'group_by_3',
-            ] %}
-                select {{ column }} as property_name from {{ existing }}
-                union all
-            {%- endfor %}
-            select 'request_id' as property_name
-        ) as used
-        where property_name is not null
-        order by property_name
-    {%- endset -%}
-    {{ return(run_query(names_query).columns[0].values() | list) }}
-{% endmacro %}
-
 {#- The named properties as text (strings unquoted, numbers as written, null when absent or
     null), a list in the order of `property_names`, from one parse of the text (DuckDB only;
-    see meter_property_names). -#}
+    see meter_text_property_names). -#}
 {% macro json_get_texts(json_expression, property_names) -%}
     json_extract_string({{ json_expression }}, [
         {%- for name in property_names -%}
@@ -214,26 +171,6 @@
         {{ tally.normalise_subject(tally.json_value_text(value_expression)) }}
     )
 {%- endmacro %}
-
-{#- How many meters the event type with the most meters has, read from the meters seed when
-    the model is compiled: the classification evaluates every meter of a row's event type
-    side by side in that many slots. Where the seed is not a table (parsing, or a unit
-    test, whose meters are a fixture) it is var('tally_meter_slots_without_seed'). -#}
-{% macro meter_slot_count(meters_relation) %}
-    {%- set existing = tally.meters_table(meters_relation) -%}
-    {%- if existing is none -%}
-        {{ return(var('tally_meter_slots_without_seed')) }}
-    {%- endif -%}
-    {%- set count_query -%}
-        select coalesce(max(meter_count), 1) as slot_count
-        from (
-            select count(*) as meter_count
-            from {{ existing }}
-            group by event_type
-        ) as per_event_type
-    {%- endset -%}
-    {{ return(run_query(count_query).columns[0].values()[0] | int) }}
-{% endmacro %}
 
 {#- The meters seed as a table to query when a model is compiled, or none while parsing, in
     a unit test (its meters are a fixture, not a table) or before the seed is loaded. -#}

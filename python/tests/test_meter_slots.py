@@ -10,7 +10,10 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
+import pytest
 from tally.dbt import run_dbt
+from tally.errors import TallyError
 from tally.load import load_paths
 from tally.project import PROJECT_DIR
 from tally.warehouse import query
@@ -113,4 +116,47 @@ def test_a_third_meter_of_one_event_type_counts_beside_the_other_two(
         ("rpc_all_requests", 4),
         ("rpc_archive_requests", 1),
         ("rpc_standard_requests", 2),
+    ]
+
+
+def test_the_classification_refuses_a_meters_seed_changed_since_it_was_compiled(
+    demo_data_dir: Path, tmp_path: Path
+) -> None:
+    """The classification is compiled from the meters seed: a seed changed without a
+    rebuild must not be counted by the old meters. Querying the stale view fails with a
+    message; the rebuild compiles the new meters."""
+    events = tmp_path / "events" / "usage_events-changed.jsonl"
+    events.parent.mkdir()
+    events.write_text(_event("changed-1", 1, "req-1", "success", "standard") + "\n")
+    identity = tmp_path / "identity"
+    shutil.copytree(demo_data_dir / "identity", identity)
+    keys = identity / "api_keys.csv"
+    keys.write_text(
+        keys.read_text().rstrip("\n") + "\nkey_slots,ws_001_1,2026-08-01T00:00:00Z,,false\n"
+    )
+    database = tmp_path / "changed.duckdb"
+    load_paths([identity, events], database=database)
+    assert run_dbt(["seed"], database=database).success
+    assert run_dbt(["run", "--select", METERING], database=database).success
+    classified = (
+        "select meter_id, event_status from intermediate.int_events_classified order by meter_id"
+    )
+    assert [tuple(row.values()) for row in query(classified, database)] == [
+        ("rpc_standard_requests", "billed"),
+    ]
+
+    connection = duckdb.connect(str(database))
+    try:
+        connection.execute(
+            "update price_book.meters set filter_values_1 = 'premium'"
+            " where meter_id = 'rpc_standard_requests'"
+        )
+    finally:
+        connection.close()
+    with pytest.raises(TallyError, match="the meters seed changed since int_events_classified"):
+        query(classified, database)
+
+    assert run_dbt(["run", "--select", "int_events_classified"], database=database).success
+    assert [tuple(row.values()) for row in query(classified, database)] == [
+        ("rpc_standard_requests", "filtered"),
     ]
