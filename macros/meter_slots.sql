@@ -4,55 +4,6 @@
     are written out per event type with the meter's own constants (no meter row is joined
     to an event row). -#}
 
-{#- The meters, as a list of dicts with the seed's columns, ordered by event type and
-    meter id: from var('tally_meters') when it is set (a unit test gives its meters there),
-    else from the meters seed read when the model is compiled; none while parsing, and
-    empty where the seed is not loaded (a lint compiles the model against an empty
-    database; a build that ran on it would fail, as the model also reads the seed:
-    tally.meters_as_compiled_check). -#}
-{% macro compiled_meters(meters_relation, meters_var) %}
-    {%- if meters_var is not none -%}
-        {{ return(meters_var | sort(attribute='meter_id') | sort(attribute='event_type')) }}
-    {%- endif -%}
-    {%- if not execute -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set existing = tally.meters_table(meters_relation) -%}
-    {%- if existing is none -%}
-        {{ return([]) }}
-    {%- endif -%}
-    {%- set meters_query -%}
-        select
-            meter_id,
-            event_type,
-            filter_property_1,
-            filter_values_1,
-            filter_property_2,
-            filter_values_2,
-            aggregation,
-            value_property,
-            value_divisor,
-            group_by_1,
-            group_by_2,
-            group_by_3,
-            collapses_retries,
-            status_property,
-            success_values
-        from {{ existing }}
-        order by event_type, meter_id
-    {%- endset -%}
-    {%- set table = run_query(meters_query) -%}
-    {%- set meters = [] -%}
-    {%- for row in table.rows -%}
-        {%- set meter = {} -%}
-        {%- for column in table.column_names -%}
-            {%- do meter.update({column | lower: row[column]}) -%}
-        {%- endfor -%}
-        {%- do meters.append(meter) -%}
-    {%- endfor -%}
-    {{ return(meters) }}
-{% endmacro %}
-
 {#- The columns of a meter the classification is compiled from, and their types. -#}
 {% macro compiled_meter_columns() %}
     {{ return([
@@ -63,6 +14,57 @@
         ('group_by_1', 'text'), ('group_by_2', 'text'), ('group_by_3', 'text'),
         ('collapses_retries', 'boolean'), ('status_property', 'text'), ('success_values', 'text'),
     ]) }}
+{% endmacro %}
+
+{#- The meters, as a list of dicts with the seed's columns (tally.compiled_meter_columns:
+    empty texts as none, collapses_retries a boolean, value_divisor an integer), ordered by
+    event type and meter id: from var('tally_meters') when it is set (a unit test gives its
+    meters there), else from the meters seed read when the model is compiled; none while
+    parsing, and empty where the seed is not loaded (a lint compiles the model against an
+    empty database; a build that ran on it would fail, as the model also reads the seed:
+    tally.meters_as_compiled_check). -#}
+{% macro compiled_meters(meters_relation, meters_var) %}
+    {%- set columns = tally.compiled_meter_columns() -%}
+    {%- if meters_var is not none -%}
+        {%- set rows = meters_var -%}
+    {%- elif not execute -%}
+        {{ return(none) }}
+    {%- else -%}
+        {%- set existing = tally.meters_table(meters_relation) -%}
+        {%- if existing is none -%}
+            {{ return([]) }}
+        {%- endif -%}
+        {%- set table = run_query(
+            'select ' ~ (columns | map('first') | join(', ')) ~ ' from ' ~ existing
+        ) -%}
+        {#- Column names as the warehouse returns them (Snowflake: upper case). -#}
+        {%- set rows = [] -%}
+        {%- for table_row in table.rows -%}
+            {%- set row = {} -%}
+            {%- for name in table.column_names -%}
+                {%- do row.update({name | lower: table_row[name]}) -%}
+            {%- endfor -%}
+            {%- do rows.append(row) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set meters = [] -%}
+    {%- for row in rows -%}
+        {%- set meter = {} -%}
+        {%- for column, type in columns -%}
+            {%- set value = row.get(column) -%}
+            {%- if value is none or (value | string) == '' -%}
+                {%- do meter.update({column: false if type == 'boolean' else none}) -%}
+            {%- elif type == 'boolean' -%}
+                {%- do meter.update({column: value in [true, 'true', 'True', 1]}) -%}
+            {%- elif type == 'number' -%}
+                {%- do meter.update({column: value | int}) -%}
+            {%- else -%}
+                {%- do meter.update({column: value | string}) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- do meters.append(meter) -%}
+    {%- endfor -%}
+    {{ return(meters | sort(attribute='meter_id') | sort(attribute='event_type')) }}
 {% endmacro %}
 
 {#- A query of one row, `is_as_compiled`: 1 when the meters seed holds exactly the meters
@@ -86,9 +88,9 @@
                         {%- for column, type in tally.compiled_meter_columns() %}
                             {%- set value = meter[column] %}
                             seeded.{{ column }} is not distinct from
-                            {%- if value is none or (value | string) == '' %} null
-                            {%- elif type == 'number' %} {{ value | int }}
-                            {%- elif type == 'boolean' %} {{ 'true' if value in [true, 'true', 'True', 1] else 'false' }}
+                            {%- if value is none %} null
+                            {%- elif type == 'number' %} {{ value }}
+                            {%- elif type == 'boolean' %} {{ 'true' if value else 'false' }}
                             {%- else %} {{ tally.text_literal(value) }}
                             {%- endif %}
                             {{- " and" if not loop.last }}
@@ -101,6 +103,37 @@
         from {{ meters_relation }} as seeded
     ) as seeded_meters
 {%- endmacro %}
+
+{#- What int_events_classified is compiled from, as a dict: the meters, the meters by
+    event type, the property names read as text, the number of slots (the most meters of
+    one event type), each meter's expressions by event type in slot order
+    (tally.meter_expressions over texts_column and json_column), whether an event type is
+    one some meter counts (SQL over `events.event_type`), and whether any meter collapses
+    retries. -#}
+{% macro compiled_classification(meters, texts_column, json_column) %}
+    {%- set meters_by_event_type = tally.meters_by_event_type(meters) -%}
+    {%- set property_names = tally.meter_text_property_names(meters) -%}
+    {%- set slot_expressions = {} -%}
+    {%- set metered_event_types = [] -%}
+    {%- for event_type, event_type_meters in meters_by_event_type.items() -%}
+        {%- set expressions = [] -%}
+        {%- for meter in event_type_meters -%}
+            {%- do expressions.append(tally.meter_expressions(meter, property_names, texts_column, json_column)) -%}
+        {%- endfor -%}
+        {%- do slot_expressions.update({event_type: expressions}) -%}
+        {%- do metered_event_types.append(tally.text_literal(event_type)) -%}
+    {%- endfor -%}
+    {{ return({
+        'meters': meters or [],
+        'meters_by_event_type': meters_by_event_type,
+        'property_names': property_names,
+        'slot_count': ([1] + (meters_by_event_type.values() | map('length') | list)) | max,
+        'slot_expressions': slot_expressions,
+        'is_metered_event_type': 'events.event_type in (' ~ (metered_event_types | join(', ')) ~ ')'
+            if metered_event_types else 'false',
+        'any_meter_collapses_retries': (meters or []) | selectattr('collapses_retries') | list | length > 0,
+    }) }}
+{% endmacro %}
 
 {#- The meters by event type ({event type: [meters in meter_id order]}), in event type
     order. -#}
@@ -164,11 +197,11 @@
 {#- Whether a property's text is one of a meter's '|'-separated values (false when the
     property is absent). A text containing '|' is one value and matches none of them. -#}
 {% macro meter_property_in_values(name, values, property_names, texts_column, json_column) -%}
-    {%- if values is none or (values | string) == '' -%}
+    {%- if values is none -%}
         false
     {%- else -%}
         {%- set literals = [] -%}
-        {%- for value in (values | string).split('|') -%}
+        {%- for value in values.split('|') -%}
             {%- do literals.append(tally.text_literal(value)) -%}
         {%- endfor -%}
         coalesce({{ tally.meter_property_text(name, property_names, texts_column, json_column) }} in ({{ literals | join(', ') }}), false)
@@ -190,7 +223,7 @@
             )) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- set collapses = meter['collapses_retries'] in [true, 'true', 'True', 1] -%}
+    {%- set collapses = meter['collapses_retries'] -%}
     {%- if not collapses -%}
         {%- set is_success = 'true' -%}
     {%- elif meter['status_property'] and meter['success_values'] -%}
@@ -206,7 +239,7 @@
     {%- elif meter['aggregation'] == 'unique_count' or not meter['value_property'] -%}
         {%- set quantity = tally.meter_null('quantity') -%}
     {%- elif meter['value_divisor'] -%}
-        {%- set quantity = tally.divide(tally.json_value_number(value), meter['value_divisor'] | int | string) -%}
+        {%- set quantity = tally.divide(tally.json_value_number(value), meter['value_divisor'] | string) -%}
     {%- else -%}
         {%- set quantity = tally.json_value_number(value) -%}
     {%- endif -%}

@@ -14,20 +14,18 @@
     (macros/meter_slots.sql); meters_as_compiled fails a query once the seed has changed
     since. -#}
 
-{%- set meters = tally.compiled_meters(ref('meters'), var('tally_meters', none)) %}
-{%- set meters_by_event_type = tally.meters_by_event_type(meters) %}
-{%- set property_names = tally.meter_text_property_names(meters) %}
-{%- set slot_count = ([1] + (meters_by_event_type.values() | map('length') | list)) | max %}
-{%- set slot_expressions = {} %}
-{%- for event_type, event_type_meters in meters_by_event_type.items() %}
-{%- set expressions = [] %}
-{%- for meter in event_type_meters %}
-        {%- do expressions.append(tally.meter_expressions(
-            meter, property_names, 'attributed.property_texts', 'attributed.properties',
-        )) %}
-{%- endfor %}
-{%- do slot_expressions.update({event_type: expressions}) %}
-{%- endfor %}
+{%- set classification = tally.compiled_classification(
+    tally.compiled_meters(ref('meters'), var('tally_meters', none)),
+    'attributed.property_texts',
+    'attributed.properties',
+) %}
+{%- set meters = classification['meters'] %}
+{%- set meters_by_event_type = classification['meters_by_event_type'] %}
+{%- set property_names = classification['property_names'] %}
+{%- set slot_count = classification['slot_count'] %}
+{%- set slot_expressions = classification['slot_expressions'] %}
+{%- set is_metered_event_type = classification['is_metered_event_type'] %}
+{%- set any_meter_collapses_retries = classification['any_meter_collapses_retries'] %}
 
 with
 
@@ -59,25 +57,14 @@ attributed as (
         events.event_type,
         events.properties,
         {%- if property_names %}
-        case
-            when events.rejection_reason is null
-                then {{ tally.json_get_texts('events.properties', property_names) }}
-        end as property_texts,
+            case
+                when events.rejection_reason is null
+                    then {{ tally.json_get_texts('events.properties', property_names) }}
+            end as property_texts,
         {%- endif %}
         events.period_start_date,
         subject_timeline.billing_account_id,
         subject_timeline.subject_range_id,
-        {%- set is_metered_event_type -%}
-        {%- if meters_by_event_type -%}
-        events.event_type in (
-        {%- for event_type in meters_by_event_type -%}
-                        {{ tally.text_literal(event_type) }}{{ ", " if not loop.last }}
-                    {%- endfor -%}
-                )
-            {%- else -%}
-        false
-        {%- endif -%}
-        {%- endset %}
         case
             when events.rejection_reason = 'duplicate_delivery' then 'duplicate'
             when events.rejection_reason is not null then 'quarantined'
@@ -123,7 +110,7 @@ filter_matched as {{ tally.inline_cte() }} (
             as meets_meters,
         case attributed.event_type
             {%- for event_type, event_type_meters in meters_by_event_type.items() %}
-            when {{ tally.text_literal(event_type) }} then {{ event_type_meters | length }}
+                when {{ tally.text_literal(event_type) }} then {{ event_type_meters | length }}
             {%- endfor %}
         end as event_type_meter_count,
         {%- for meter_slot in range(1, slot_count + 1) %}
@@ -137,12 +124,12 @@ filter_matched as {{ tally.inline_cte() }} (
                 ('dimension_2_value', none),
                 ('dimension_3_value', none),
             ] %}
-        {{ tally.meter_slot_case(slot_expressions, meter_slot, key, 'attributed.event_type', default) }}
-            as slot_{{ meter_slot }}_read_{{ key }},
+                {{ tally.meter_slot_case(slot_expressions, meter_slot, key, 'attributed.event_type', default) }}
+                    as slot_{{ meter_slot }}_read_{{ key }},
+            {%- endfor %}
         {%- endfor %}
-        {%- endfor %}
-        {%- if 'request_id' in property_names or not property_names %}
-        {{ tally.meter_property_text('request_id', property_names, 'attributed.property_texts', 'attributed.properties') }}
+        {%- if any_meter_collapses_retries %}
+            {{ tally.meter_property_text('request_id', property_names, 'attributed.property_texts', 'attributed.properties') }}
         {%- else %}
             cast(null as {{ dbt.type_string() }})
         {%- endif %} as read_request_id
@@ -168,16 +155,16 @@ metered as {{ tally.materialized_cte() }} (
         premeter_reason,
         case when meets_meters then event_type_meter_count end as meter_count,
         {%- for meter_slot in range(1, slot_count + 1) %}
-        {%- set prefix = 'slot_' ~ meter_slot ~ '_' %}
-        meets_meters and {{ prefix }}read_is_filter_match as {{ prefix }}is_filter_match,
-        meets_meters and {{ prefix }}read_is_filter_match and {{ prefix }}read_collapses_retries
-            as {{ prefix }}collapses,
-        {{ prefix }}read_is_success as {{ prefix }}is_success,
-        {%- for key in ['quantity', 'distinct_value', 'dimension_1_value', 'dimension_2_value', 'dimension_3_value'] %}
-        case
-            when meets_meters and {{ prefix }}read_is_filter_match then {{ prefix }}read_{{ key }}
-        end as {{ prefix }}{{ key }},
-        {%- endfor %}
+            {%- set prefix = 'slot_' ~ meter_slot ~ '_' %}
+            meets_meters and {{ prefix }}read_is_filter_match as {{ prefix }}is_filter_match,
+            meets_meters and {{ prefix }}read_is_filter_match and {{ prefix }}read_collapses_retries
+                as {{ prefix }}collapses,
+            {{ prefix }}read_is_success as {{ prefix }}is_success,
+            {%- for key in ['quantity', 'distinct_value', 'dimension_1_value', 'dimension_2_value', 'dimension_3_value'] %}
+                case
+                    when meets_meters and {{ prefix }}read_is_filter_match then {{ prefix }}read_{{ key }}
+                end as {{ prefix }}{{ key }},
+            {%- endfor %}
         {%- endfor %}
         case
             when {{ tally.any_meter_slot(
@@ -208,14 +195,14 @@ retry_attempts_ranked as (
     -- keeps the attempts it does not match apart, and their rank is dropped).
     select
         {%- for meter_slot in range(1, slot_count + 1) %}
-        {%- set prefix = 'slot_' ~ meter_slot ~ '_' %}
-        case
-            when {{ prefix }}collapses
-                then row_number() over (
-                    partition by event_type, subject, request_id, {{ prefix }}collapses
-                    order by {{ prefix }}is_success desc, occurred_at asc, received_at asc, event_id asc
-                )
-        end as {{ prefix }}attempt_rank,
+            {%- set prefix = 'slot_' ~ meter_slot ~ '_' %}
+            case
+                when {{ prefix }}collapses
+                    then row_number() over (
+                        partition by event_type, subject, request_id, {{ prefix }}collapses
+                        order by {{ prefix }}is_success desc, occurred_at asc, received_at asc, event_id asc
+                    )
+            end as {{ prefix }}attempt_rank,
         {%- endfor %}
         event_id
     from metered
@@ -230,11 +217,11 @@ collapsed as {{ tally.inline_cte() }} (
     -- attempt of its request) and whether the value it reads is valid.
     select
         {%- for meter_slot in range(1, slot_count + 1) %}
-        {%- set prefix = 'metered.slot_' ~ meter_slot ~ '_' %}
-        {{ prefix }}is_filter_match
-        and {{ prefix }}is_success
-        and coalesce(retry_attempts_ranked.slot_{{ meter_slot }}_attempt_rank = 1, true)
-            as slot_{{ meter_slot }}_is_chosen,
+            {%- set prefix = 'metered.slot_' ~ meter_slot ~ '_' %}
+            {{ prefix }}is_filter_match
+            and {{ prefix }}is_success
+            and coalesce(retry_attempts_ranked.slot_{{ meter_slot }}_attempt_rank = 1, true)
+                as slot_{{ meter_slot }}_is_chosen,
         {{ tally.meter_slot_case(slot_expressions, meter_slot, 'has_valid_quantity', 'metered.event_type', 'false')
             | replace('<slot>', prefix) }} as slot_{{ meter_slot }}_has_valid_quantity,
         {%- endfor %}
@@ -259,7 +246,7 @@ row_verdicts as {{ tally.inline_cte() }} (
             as has_invalid_quantity,
         case
             {%- for meter_slot in range(1, slot_count + 1) %}
-            when slot_{{ meter_slot }}_is_filter_match then {{ meter_slot }}
+                when slot_{{ meter_slot }}_is_filter_match then {{ meter_slot }}
             {%- endfor %}
             else meter_count
         end as event_row_slot
@@ -268,8 +255,8 @@ row_verdicts as {{ tally.inline_cte() }} (
 
 meter_slot_numbers as (
     {%- for meter_slot in range(1, slot_count + 1) %}
-    select {{ meter_slot }} as meter_slot
-    {{- "\n        union all" if not loop.last }}
+        select {{ meter_slot }} as meter_slot
+        {{- "\n        union all" if not loop.last }}
     {%- endfor %}
 ),
 
@@ -315,8 +302,8 @@ metered_rows as (
         {{ tally.of_meter_slot('quantity', slot_count) }} as quantity,
         {{ tally.of_meter_slot('distinct_value', slot_count) }} as distinct_value,
         {%- for group_by in [1, 2, 3] %}
-        {{ tally.meter_constant_of_slot(slot_expressions, 'group_by_' ~ group_by) }} as group_by_{{ group_by }},
-        {{ tally.of_meter_slot('dimension_' ~ group_by ~ '_value', slot_count) }} as dimension_{{ group_by }}_value,
+            {{ tally.meter_constant_of_slot(slot_expressions, 'group_by_' ~ group_by) }} as group_by_{{ group_by }},
+            {{ tally.of_meter_slot('dimension_' ~ group_by ~ '_value', slot_count) }} as dimension_{{ group_by }}_value,
         {%- endfor %}
         coalesce({{ tally.of_meter_slot('is_filter_match', slot_count) }}, false) as is_filter_match
     from row_verdicts_slots
@@ -359,7 +346,7 @@ final as (
     where
         (metered_rows.is_event_row or metered_rows.is_filter_match)
         {%- if var('tally_meters', none) is none %}
-        and (select is_as_compiled from meters_as_compiled) = 1
+            and (select is_as_compiled from meters_as_compiled) = 1
         {%- endif %}
 )
 
