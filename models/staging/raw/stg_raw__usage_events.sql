@@ -4,8 +4,8 @@
         incremental_strategy='delete+insert',
         unique_key='raw_row_id',
         on_schema_change='fail',
-        pre_hook="{{ tally.compress_unique_texts(false) }}",
-        post_hook=after_commit("{{ tally.compress_unique_texts(true) }}"),
+        pre_hook="{{ tally.compress_texts_with_zstd(true) }}",
+        post_hook=after_commit("{{ tally.compress_texts_with_zstd(false) }}"),
     )
 }}
 
