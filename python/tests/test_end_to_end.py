@@ -105,3 +105,26 @@ def test_quarantine_keeps_the_row_as_received(built_warehouse: BuiltWarehouse) -
             assert by_reason[reason]["rows_quarantined"] == expected
             assert by_reason[reason]["with_file"] == expected
             assert by_reason[reason]["with_line"] == expected
+
+
+def test_staging_writes_each_text_column_with_its_declared_compression(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    # The staging contract's custom constraints declare the compression of the widest texts
+    # (DECISIONLOG "Metering at 20M events"); DuckDB's default would be dictionary+FSST.
+    rows = query(
+        """
+        select column_name, string_agg(distinct compression, ',' order by compression) as methods
+        from pragma_storage_info('staging.stg_raw__usage_events')
+        where column_name in ('raw_row_id', 'event_id', 'properties', 'event_type')
+            and segment_type = 'VARCHAR'
+        group by column_name
+        """,
+        built_warehouse.database,
+    )
+    assert {row["column_name"]: row["methods"] for row in rows} == {
+        "raw_row_id": "ZSTD",
+        "event_id": "Uncompressed",
+        "properties": "ZSTD",
+        "event_type": "DICT_FSST",
+    }

@@ -181,13 +181,10 @@ retry_requests_repeated as (
     -- success, none counts. A row with no request_id is a request of its own. Most requests
     -- are attempted once, and a single attempt counts when it succeeded: only requests
     -- attempted more than once are ranked. They are found through a 64-bit hash of event
-    -- type, subject and request id (grouping integers costs a fraction of grouping the
-    -- texts; a collision only ranks a few more rows, exactly).
-    select {{ tally.row_fingerprint(['event_type', 'subject', 'request_id']) }} as request_key
-    from metered
-    where request_id is not null
-    group by {{ tally.row_fingerprint(['event_type', 'subject', 'request_id']) }}
-    having count(*) > 1
+    -- type, subject and request id (finding the repeats among integers costs a fraction of
+    -- grouping the texts; a collision only ranks a few more rows, exactly).
+    {%- set request_key = tally.row_fingerprint(['event_type', 'subject', 'request_id']) %}
+    {{ tally.keys_occurring_more_than_once(request_key, 'metered', 'request_id is not null') }}
 ),
 
 retry_attempts_ranked as (
@@ -209,7 +206,7 @@ retry_attempts_ranked as (
     where
         request_id is not null
         and {{ tally.row_fingerprint(['event_type', 'subject', 'request_id']) }}
-        in (select request_key from retry_requests_repeated)
+        in (select repeated_key from retry_requests_repeated)
 ),
 
 collapsed as {{ tally.inline_cte() }} (

@@ -37,13 +37,11 @@ parsed as {{ tally.inline_cte() }} (
 ),
 
 repeated_event_keys as (
-    -- Event ids that occur more than once, found through a 64-bit hash of the id: grouping
-    -- 20M integers costs a fraction of grouping the texts. A collision only sends a few more
-    -- rows down the exact comparison below, which groups by the id itself.
-    select {{ tally.row_fingerprint(['event_id']) }} as event_key
-    from parsed
-    group by {{ tally.row_fingerprint(['event_id']) }}
-    having count(*) > 1
+    -- Event ids that occur more than once, found through a 64-bit hash of the id: finding
+    -- the repeats among 20M integers costs a fraction of grouping the texts. A collision
+    -- only sends a few more rows down the exact comparison below, which groups by the id
+    -- itself.
+    {{ tally.keys_occurring_more_than_once(tally.row_fingerprint(['event_id']), 'parsed') }}
 ),
 
 repeated_rows as (
@@ -69,7 +67,7 @@ repeated_rows as (
             order by received_at, raw_row_id
         ) as delivery_rank
     from parsed
-    where {{ tally.row_fingerprint(['event_id']) }} in (select event_key from repeated_event_keys)
+    where {{ tally.row_fingerprint(['event_id']) }} in (select repeated_key from repeated_event_keys)
 ),
 
 repeated_fingerprinted as (

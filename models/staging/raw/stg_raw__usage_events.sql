@@ -4,8 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='raw_row_id',
         on_schema_change='fail',
-        pre_hook="{{ tally.compress_texts_with_zstd(true) }}",
-        post_hook=after_commit("{{ tally.compress_texts_with_zstd(false) }}"),
+        contract={'enforced': target.type == 'duckdb'},
     )
 }}
 
@@ -16,7 +15,8 @@
     back by raw_row_id): staging is the widest write of the event path, so it keeps only
     what later models read. Incremental on received_at: a build re-reads the rows received
     within the lookback window before the latest already staged, and any row loaded since
-    the last build. -#}
+    the last build. On DuckDB the contract (_raw__models.yml) is how each text column's
+    compression is declared: the table is created with its columns, then filled. -#}
 
 with
 
