@@ -205,7 +205,7 @@ retry_attempts_ranked as (
     from metered
     where
         request_id is not null
-        and {{ tally.row_fingerprint(['event_type', 'subject', 'request_id']) }}
+        and {{ request_key }}
         in (select repeated_key from retry_requests_repeated)
 ),
 

@@ -7,7 +7,9 @@
     from the events themselves). Every other (landed row, meter) is counted into its group
     of period, day, account, meter, verdict and dimension values, whose event columns are
     null: row_count rows, quantity_sum, quantity_max and quantity_min of their quantities.
-    A row kept whole is a group of one. -#}
+    A row kept whole is a group of one. The dimension key is written once per group, from
+    the meter's group-by names, rather than once per landed row: it follows from the meter
+    and the dimension values, which are grouped on. -#}
 
 with
 
@@ -21,6 +23,10 @@ plan_prices as (
 
 contract_prices as (
     select * from {{ ref('contract_prices') }}
+),
+
+meters as (
+    select * from {{ ref('meters') }}
 ),
 
 percentage_priced_meters as (
@@ -49,7 +55,7 @@ flagged as {{ tally.inline_cte() }} (
     from classified
 ),
 
-final as (
+grouped as (
     -- Grouped by every column but the counts: a row kept whole keeps its raw_row_id and
     -- meter, so it is a group of one.
     select
@@ -68,7 +74,6 @@ final as (
         dimension_1_value,
         dimension_2_value,
         dimension_3_value,
-        dimension_key,
         case when is_kept_whole then raw_row_id end as raw_row_id,
         case when is_kept_whole then event_id end as event_id,
         case when is_kept_whole then subject end as subject,
@@ -83,6 +88,61 @@ final as (
         cast(min(quantity) as {{ tally.quantity_type() }}) as quantity_min
     from flagged
     group by all
+),
+
+group_by_names as (
+    select
+        meter_id,
+        nullif(group_by_1, '') as group_by_1,
+        nullif(group_by_2, '') as group_by_2,
+        nullif(group_by_3, '') as group_by_3
+    from meters
+),
+
+keyed as (
+    select
+        grouped.*,
+        group_by_names.group_by_1,
+        group_by_names.group_by_2,
+        group_by_names.group_by_3
+    from grouped
+    left join group_by_names
+        on grouped.meter_id = group_by_names.meter_id
+),
+
+final as (
+    select
+        period_start_date,
+        usage_date,
+        billing_account_id,
+        meter_id,
+        aggregation,
+        event_type,
+        event_status,
+        status_reason,
+        is_event_row,
+        is_counted,
+        is_gauge_state,
+        is_kept_whole,
+        dimension_1_value,
+        dimension_2_value,
+        dimension_3_value,
+        case
+            when meter_id is not null then {{ tally.dimension_key() }}
+        end as dimension_key,
+        raw_row_id,
+        event_id,
+        subject,
+        subject_range_id,
+        occurred_at,
+        received_at,
+        quantity,
+        distinct_value,
+        row_count,
+        quantity_sum,
+        quantity_max,
+        quantity_min
+    from keyed
 )
 
 select * from final
