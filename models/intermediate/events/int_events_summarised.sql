@@ -99,50 +99,17 @@ group_by_names as (
     from meters
 ),
 
-keyed as (
+final as (
+    -- The dimension key of each group, from its meter's group-by names.
     select
         grouped.*,
-        group_by_names.group_by_1,
-        group_by_names.group_by_2,
-        group_by_names.group_by_3
+        case
+            when grouped.meter_id is not null
+                then {{ tally.dimension_key('group_by_names', 'grouped') }}
+        end as dimension_key
     from grouped
     left join group_by_names
         on grouped.meter_id = group_by_names.meter_id
-),
-
-final as (
-    select
-        period_start_date,
-        usage_date,
-        billing_account_id,
-        meter_id,
-        aggregation,
-        event_type,
-        event_status,
-        status_reason,
-        is_event_row,
-        is_counted,
-        is_gauge_state,
-        is_kept_whole,
-        dimension_1_value,
-        dimension_2_value,
-        dimension_3_value,
-        case
-            when meter_id is not null then {{ tally.dimension_key() }}
-        end as dimension_key,
-        raw_row_id,
-        event_id,
-        subject,
-        subject_range_id,
-        occurred_at,
-        received_at,
-        quantity,
-        distinct_value,
-        row_count,
-        quantity_sum,
-        quantity_max,
-        quantity_min
-    from keyed
 )
 
 select * from final
