@@ -111,8 +111,12 @@
     one some meter counts (SQL over `events.event_type`), and whether any meter collapses
     retries. -#}
 {% macro compiled_classification(meters, texts_column, json_column) %}
-    {%- set meters_by_event_type = tally.meters_by_event_type(meters) -%}
-    {%- set property_names = tally.meter_text_property_names(meters) -%}
+    {%- set read_meters = [] -%}
+    {%- for meter in meters or [] -%}
+        {%- do read_meters.append(tally.meter_with_defaults(meter)) -%}
+    {%- endfor -%}
+    {%- set meters_by_event_type = tally.meters_by_event_type(read_meters) -%}
+    {%- set property_names = tally.meter_text_property_names(read_meters) -%}
     {%- set slot_expressions = {} -%}
     {%- set metered_event_types = [] -%}
     {%- for event_type, event_type_meters in meters_by_event_type.items() -%}
@@ -133,6 +137,21 @@
             if metered_event_types else 'false',
         'any_meter_collapses_retries': (meters or []) | selectattr('collapses_retries') | list | length > 0,
     }) }}
+{% endmacro %}
+
+{#- A meter as the classification reads it: a meter that collapses retries and names no
+    status property reads `status`, and with no success values takes `success` (PRICING.md,
+    "Retry collapse"). The seed's row itself is unchanged (meters_as_compiled_check
+    compares the seed with it). -#}
+{% macro meter_with_defaults(meter) %}
+    {%- set read_meter = meter.copy() -%}
+    {%- if read_meter['collapses_retries'] -%}
+        {%- do read_meter.update({
+            'status_property': read_meter['status_property'] or 'status',
+            'success_values': read_meter['success_values'] or 'success',
+        }) -%}
+    {%- endif -%}
+    {{ return(read_meter) }}
 {% endmacro %}
 
 {#- The meters by event type ({event type: [meters in meter_id order]}), in event type
@@ -226,12 +245,10 @@
     {%- set collapses = meter['collapses_retries'] -%}
     {%- if not collapses -%}
         {%- set is_success = 'true' -%}
-    {%- elif meter['status_property'] and meter['success_values'] -%}
+    {%- else -%}
         {%- set is_success = tally.meter_property_in_values(
             meter['status_property'], meter['success_values'], property_names, texts_column, json_column,
         ) -%}
-    {%- else -%}
-        {%- set is_success = 'false' -%}
     {%- endif -%}
     {%- set value = tally.json_get_value(json_column, tally.text_literal(meter['value_property'])) -%}
     {%- if meter['aggregation'] == 'count' -%}
