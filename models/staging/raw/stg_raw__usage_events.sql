@@ -9,7 +9,8 @@
 }}
 
 {#- Light-touch staging of the landed usage events: types, UTC instants, normalised
-    subjects, properties checked once to be a JSON object (tally.parse_json_object). No row
+    subjects, properties checked once to be a JSON object (tally.parse_json_object; absent,
+    empty or JSON null properties are `{}`, PRICING.md). No row
     is dropped or decided here: checks, deduplication and quarantine are the int_events_*
     models. The texts as received stay in the raw table only (the quarantine reads them
     back by raw_row_id): staging is the widest write of the event path, so it keeps only
@@ -53,7 +54,9 @@ typed as (
         {{ tally.parse_utc_timestamp('received_at_text') }} as received_at,
         {{ tally.normalise_subject("nullif(subject_text, '')") }} as subject,
         nullif(event_type_text, '') as event_type,
-        {{ tally.parse_json_object("coalesce(nullif(properties_text, ''), '{}')") }} as properties,
+        {{ tally.parse_json_object(
+            "case when properties_text is null or properties_text in ('', 'null') then '{}' else properties_text end"
+        ) }} as properties,
         occurred_at_text,
         properties_text,
         _load_error as load_error,
