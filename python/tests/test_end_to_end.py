@@ -107,6 +107,49 @@ def test_quarantine_keeps_the_row_as_received(built_warehouse: BuiltWarehouse) -
             assert by_reason[reason]["with_line"] == expected
 
 
+def test_quarantine_texts_are_those_of_the_raw_row(built_warehouse: BuiltWarehouse) -> None:
+    # Each quarantined row carries the texts of exactly one raw row, the one its
+    # raw_row_id (file sha256 ':' line) names, byte for byte; a line that could not be
+    # split into fields keeps the line itself (the manifest's unparseable_rows).
+    rows = query(
+        """
+        select
+            count(*) as quarantined_rows,
+            count(raw.raw_row_id) as matched_rows,
+            count(case
+                when quarantine.occurred_at_text is not distinct from raw.occurred_at
+                    and quarantine.received_at_text is not distinct from raw.received_at
+                    and quarantine.subject_text is not distinct from raw.subject
+                    and quarantine.properties_text is not distinct from raw.properties
+                    and quarantine.raw_record is not distinct from raw._raw_record
+                    and quarantine.load_error is not distinct from raw._load_error
+                    and quarantine.file_name = raw._file_name
+                then 1 end) as identical_rows,
+            count(quarantine.load_error) as unsplittable_rows,
+            count(case when quarantine.load_error is not null
+                then quarantine.raw_record end) as unsplittable_with_line
+        from intermediate.int_events_quarantined as quarantine
+        left join (
+            select *, _file_sha256 || ':' || cast(_line_number as varchar) as raw_row_id
+            from raw.usage_events
+        ) as raw
+            on quarantine.raw_row_id = raw.raw_row_id
+        """,
+        built_warehouse.database,
+    )
+    expected = sum(built_warehouse.manifest["totals"]["quarantined"].values())
+    unsplittable = built_warehouse.manifest["unparseable_rows"]["rows"]
+    assert rows == [
+        {
+            "quarantined_rows": expected,
+            "matched_rows": expected,
+            "identical_rows": expected,
+            "unsplittable_rows": unsplittable,
+            "unsplittable_with_line": unsplittable,
+        }
+    ]
+
+
 def test_staging_writes_each_text_column_with_its_declared_compression(
     built_warehouse: BuiltWarehouse,
 ) -> None:
