@@ -1,17 +1,22 @@
 """The incremental build: one more day of events appended and built incrementally gives
-exactly the usage marts of a full refresh; an unmapped subject is billed once mapped."""
+exactly the usage marts of a full refresh; an unmapped subject is billed once mapped; the
+lookback re-reads late rows landed with an older load stamp."""
 
 from __future__ import annotations
 
 import csv
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tally.dbt import run_dbt
+import duckdb
+from tally.dbt import release_duckdb, run_dbt
 from tally.load import load_paths
 from tally.replay import split_last_received_day
 from tally.warehouse import query
+
+from .conftest import BuiltWarehouse
 
 MARTS = ("marts.fct_usage_daily", "marts.fct_usage_by_period", "marts.fct_event_reconciliation")
 METERING = "+fct_usage_by_period +fct_event_reconciliation +int_events_quarantined"
@@ -87,3 +92,63 @@ def _assert_unmapped_subject_is_billed_once_mapped(database: Path, tmp_path: Pat
     assert rebilled["billed"] > 0
     assert rebilled["billed"] <= events
     shutil.rmtree(mapping.parent)
+
+
+def test_the_lookback_restages_rows_received_within_it_whatever_their_load_stamp(
+    built_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    """`tally load` stamps every batch with a newer `_loaded_at`, which the incremental
+    staging always reads. A row landed by other means with an older stamp (a replayed
+    batch, another loader) is read back only when its received_at falls within
+    `tally_lookback_hours` of the latest received_at already staged."""
+    assert built_warehouse.success, built_warehouse.failures
+    release_duckdb()
+    database = tmp_path / "lookback.duckdb"
+    shutil.copyfile(built_warehouse.database, database)
+    latest = query(
+        "select max(received_at) as at, min(loaded_at) as oldest_load "
+        "from staging.stg_raw__usage_events",
+        database,
+    )[0]
+    connection = duckdb.connect(str(database))
+    try:
+        for line, hours_before in ((1, 1), (2, 100)):
+            received = latest["at"] - timedelta(hours=hours_before)
+            connection.execute(
+                """insert into raw.usage_events
+                (event_id, occurred_at, received_at, subject, event_type, properties,
+                    _file_name, _file_sha256, _line_number, _loaded_at)
+                select ?, ?, ?, subject, event_type, properties,
+                    'replayed.parquet', 'replayed', ?, ?
+                from raw.usage_events where _file_name like '%.parquet' limit 1""",
+                [
+                    f"replayed_{line}",
+                    received.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    received.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    line,
+                    latest["oldest_load"],
+                ],
+            )
+    finally:
+        connection.close()
+
+    def staged_replays(lookback_hours: int) -> list[str]:
+        _run(
+            [
+                "run",
+                "--select",
+                "stg_raw__usage_events",
+                "--vars",
+                f"{{tally_lookback_hours: {lookback_hours}}}",
+            ],
+            database,
+        )
+        rows = query(
+            "select event_id from staging.stg_raw__usage_events "
+            "where raw_row_id like 'replayed:%' order by event_id",
+            database,
+        )
+        return [row["event_id"] for row in rows]
+
+    assert staged_replays(72) == ["replayed_1"]
+    assert staged_replays(101) == ["replayed_1", "replayed_2"]
