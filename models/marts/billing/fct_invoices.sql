@@ -5,7 +5,9 @@
     closes a negative total at zero). subtotal_amount is every line but credit and
     carry_forward. A period with a contract in force and nothing to bill still gets its
     invoice, with no line and a total of zero (DECISIONLOG "An invoice for every contracted
-    period"), so finance sees "billed nothing" rather than no row. -#}
+    period"), so finance sees "billed nothing" rather than no row. terms_commit names the
+    git commit of the price book and contracts it was rated from (TALLY_TERMS_COMMIT, which
+    `tally` sets from the seeds folder: python/tally/terms.py). -#}
 
 with
 
@@ -85,7 +87,9 @@ final as (
         cast(credit_amount as {{ tally.money_type() }}) as credit_amount,
         cast(carry_forward_amount as {{ tally.money_type() }}) as carry_forward_amount,
         cast(total_amount as {{ tally.money_type() }}) as total_amount,
-        cast(line_count as integer) as line_count
+        cast(line_count as integer) as line_count,
+        cast(nullif({{ tally.text_literal(env_var('TALLY_TERMS_COMMIT', '')) }}, '') as varchar)
+            as terms_commit
     from invoices
 )
 

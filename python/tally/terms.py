@@ -1,0 +1,40 @@
+"""The commit the commercial terms came from: the price book and contracts are dbt seeds in
+git, reviewed like code, and every invoice names the commit of the terms it was rated from
+(PRICING.md, "Where the data lives")."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+DIRTY_SUFFIX = "-dirty"
+
+
+def _git(directory: Path, *args: str) -> str | None:
+    """git's output in directory, or None when git is missing or the command fails (not a
+    work tree, say)."""
+    try:
+        completed = subprocess.run(
+            ["git", "-C", str(directory), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.stdout.strip() if completed.returncode == 0 else None
+
+
+def terms_commit(seed_dir: Path) -> str | None:
+    """The last commit that changed anything under seed_dir, with `-dirty` appended when
+    the folder holds changes not committed (new files included); None when it is not
+    tracked in a git work tree. The commit of the terms themselves rather than HEAD, so
+    that the same seeds give the same invoices whatever else was committed since."""
+    if not seed_dir.is_dir():
+        return None
+    commit = _git(seed_dir, "log", "-1", "--format=%H", "--", ".")
+    if not commit:
+        return None
+    changes = _git(seed_dir, "status", "--porcelain", "--untracked-files=all", "--", ".")
+    return commit + DIRTY_SUFFIX if changes else commit
