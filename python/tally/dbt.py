@@ -26,18 +26,20 @@ class DbtOutcome:
 def _environment(database: Path | None, seed_path: Path | None) -> Iterator[None]:
     """The environment dbt renders the profile and project with, for one invocation: the
     database and seed folder asked for are set, with the commit of the terms in that folder
-    (TALLY_TERMS_COMMIT, unless set already for the default seeds), and what was there
-    before is put back after, so a swapped price book never leaks into the next run."""
+    (TALLY_TERMS_COMMIT: read from git; a value set already is kept only for the default
+    seeds outside git), and what was there before is put back after, so a swapped price
+    book never leaks into the next run."""
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     wanted = {"TALLY_DUCKDB_PATH": str(database or duckdb_path())}
     if seed_path is not None:
         wanted["TALLY_SEED_PATH"] = str(seed_path)
-    if not os.environ.get("TALLY_TERMS_COMMIT") or seed_path is not None:
-        seeds = Path(wanted.get("TALLY_SEED_PATH") or os.environ.get("TALLY_SEED_PATH") or "seeds")
-        wanted["TALLY_TERMS_COMMIT"] = (
-            terms_commit(seeds if seeds.is_absolute() else PROJECT_DIR / seeds) or ""
-        )
+    seeds = Path(wanted.get("TALLY_SEED_PATH") or os.environ.get("TALLY_SEED_PATH") or "seeds")
+    commit = terms_commit(seeds if seeds.is_absolute() else PROJECT_DIR / seeds)
+    if commit is not None:
+        wanted["TALLY_TERMS_COMMIT"] = commit
+    elif seed_path is not None:
+        wanted["TALLY_TERMS_COMMIT"] = ""
     before = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)
     Path(wanted["TALLY_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)

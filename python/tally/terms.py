@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 DIRTY_SUFFIX = "-dirty"
+UNCOMMITTED = "uncommitted"
 
 
 def _git(directory: Path, *args: str) -> str | None:
@@ -28,13 +29,14 @@ def _git(directory: Path, *args: str) -> str | None:
 
 def terms_commit(seed_dir: Path) -> str | None:
     """The last commit that changed anything under seed_dir, with `-dirty` appended when
-    the folder holds changes not committed (new files included); None when it is not
-    tracked in a git work tree. The commit of the terms themselves rather than HEAD, so
-    that the same seeds give the same invoices whatever else was committed since."""
-    if not seed_dir.is_dir():
+    the folder holds changes not committed (new files included); `uncommitted` when the
+    folder is in a git work tree but no commit has it yet; None when it is not in a git
+    work tree. The commit of the terms themselves rather than HEAD, so that the same seeds
+    give the same invoices whatever else was committed since."""
+    if not seed_dir.is_dir() or _git(seed_dir, "rev-parse", "--is-inside-work-tree") != "true":
         return None
     commit = _git(seed_dir, "log", "-1", "--format=%H", "--", ".")
     if not commit:
-        return None
+        return UNCOMMITTED
     changes = _git(seed_dir, "status", "--porcelain", "--untracked-files=all", "--", ".")
     return commit + DIRTY_SUFFIX if changes else commit

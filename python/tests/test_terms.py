@@ -8,6 +8,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from tally.dbt import _environment
 from tally.project import PROJECT_DIR
 from tally.terms import terms_commit
@@ -34,6 +35,7 @@ def test_the_terms_commit_is_the_last_commit_of_the_seeds_marked_when_they_chang
     seeds.mkdir(parents=True)
     _git(repo, "init", "-q")
     (seeds / "prices.csv").write_text("price_id,unit_amount\np1,1.00\n")
+    assert terms_commit(seeds) == "uncommitted"
     _git(repo, "add", ".")
     _git(repo, "commit", "-q", "-m", "terms")
     terms = _git(repo, "rev-parse", "HEAD")
@@ -61,9 +63,18 @@ def test_a_swapped_price_book_outside_git_names_no_commit(tmp_path: Path) -> Non
         assert os.environ["TALLY_TERMS_COMMIT"] == ""
 
 
+def test_git_wins_over_a_stale_terms_commit_in_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLY_TERMS_COMMIT", "stale")
+    with _environment(tmp_path / "w.duckdb", seed_path=None):
+        assert os.environ["TALLY_TERMS_COMMIT"] == (terms_commit(PROJECT_DIR / "seeds") or "stale")
+    assert os.environ["TALLY_TERMS_COMMIT"] == "stale"
+
+
 def test_every_invoice_names_the_commit_of_the_seeds(built_warehouse: BuiltWarehouse) -> None:
     assert built_warehouse.success, built_warehouse.failures
-    expected = terms_commit(PROJECT_DIR / "seeds")
+    expected = terms_commit(PROJECT_DIR / "seeds") or os.environ.get("TALLY_TERMS_COMMIT") or None
     rows = query(
         "select terms_commit, count(*) as invoices from marts.fct_invoices group by all",
         built_warehouse.database,
