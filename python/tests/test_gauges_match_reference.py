@@ -1,7 +1,8 @@
 """Time-weighted gauges end to end: fct_usage_daily's daily value of every gauge meter, on
 the fixture data, equals the one computed here in Python from the readings that set a
 gauge's state and the identity timeline (PRICING.md "time_weighted_average": a reading
-holds until the next reading of its subject and dimensions or the as-of instant, across
+holds until the next reading of its subject and dimensions or the as-of instant, whichever
+comes first, across
 day and period boundaries; the held value belongs instant by instant to the account the
 subject is linked to then; test time is billed to nobody; the daily value is the
 time-weighted mean over the UTC day, rounded half away from zero to 18 places)."""
@@ -64,7 +65,7 @@ def _held_value_microseconds(built_warehouse: BuiltWarehouse) -> dict[DailyKey, 
         for index, reading in enumerate(subject_readings):
             held_from = reading["occurred_at"]
             is_last = index + 1 == len(subject_readings)
-            held_to = as_of if is_last else subject_readings[index + 1]["occurred_at"]
+            held_to = as_of if is_last else min(subject_readings[index + 1]["occurred_at"], as_of)
             for link in links_by_subject[subject]:
                 start = max(held_from, link["valid_from"])
                 end = min(held_to, link["valid_to"])

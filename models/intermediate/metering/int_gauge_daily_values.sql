@@ -40,41 +40,56 @@ holdings as (
     select
         readings.*,
         readings.occurred_at as held_from,
-        coalesce(
-            lead(readings.occurred_at) over (
-                partition by readings.meter_id, readings.subject, readings.dimension_key
-                order by readings.occurred_at, readings.received_at, readings.event_id
-            ),
-            {{ tally.as_of(ref('stg_raw__usage_events')) }}
-        ) as held_to
+        lead(readings.occurred_at) over (
+            partition by readings.meter_id, readings.subject, readings.dimension_key
+            order by readings.occurred_at, readings.received_at, readings.event_id
+        ) as next_reading_at
     from readings
+),
+
+as_of as (
+    select {{ tally.as_of(ref('stg_raw__usage_events')) }} as as_of_at
+),
+
+held as (
+    -- A reading holds until the next one or the as-of instant, whichever comes first: a
+    -- next reading may lie after the as-of (occurred_at up to the future tolerance after
+    -- its receipt), and usage to date stops at the as-of.
+    select
+        holdings.*,
+        case
+            when holdings.next_reading_at < as_of.as_of_at then holdings.next_reading_at
+            else as_of.as_of_at
+        end as held_to
+    from holdings
+    cross join as_of
 ),
 
 attributed_holdings as (
     select
-        holdings.event_id,
-        holdings.meter_id,
-        holdings.subject,
-        holdings.dimension_1_value,
-        holdings.dimension_2_value,
-        holdings.dimension_3_value,
-        holdings.dimension_key,
-        holdings.held_quantity,
+        held.event_id,
+        held.meter_id,
+        held.subject,
+        held.dimension_1_value,
+        held.dimension_2_value,
+        held.dimension_3_value,
+        held.dimension_key,
+        held.held_quantity,
         subject_timeline.billing_account_id,
         case
-            when holdings.held_from > subject_timeline.valid_from then holdings.held_from
+            when held.held_from > subject_timeline.valid_from then held.held_from
             else subject_timeline.valid_from
         end as piece_from,
         case
-            when holdings.held_to < subject_timeline.valid_to then holdings.held_to
+            when held.held_to < subject_timeline.valid_to then held.held_to
             else subject_timeline.valid_to
         end as piece_to
-    from holdings
+    from held
     inner join subject_timeline
         on
-            holdings.subject = subject_timeline.subject
-            and holdings.held_from < subject_timeline.valid_to
-            and subject_timeline.valid_from < holdings.held_to
+            held.subject = subject_timeline.subject
+            and held.held_from < subject_timeline.valid_to
+            and subject_timeline.valid_from < held.held_to
             and not subject_timeline.is_test
 ),
 
