@@ -38,3 +38,14 @@
         (select max(received_at) from {{ staged_events_relation }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- The earlier (later) of two values, written out as a case: portable where LEAST and
+    GREATEST are not (DuckDB's skip nulls, Snowflake's return null). When the comparison is
+    unknown (either is null) the second is taken. -#}
+{% macro earlier_of(first, second) -%}
+    case when {{ first }} < {{ second }} then {{ first }} else {{ second }} end
+{%- endmacro %}
+
+{% macro later_of(first, second) -%}
+    case when {{ first }} > {{ second }} then {{ first }} else {{ second }} end
+{%- endmacro %}

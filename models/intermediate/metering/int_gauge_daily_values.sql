@@ -52,15 +52,12 @@ as_of as (
 ),
 
 held as (
-    -- A reading holds until the next one or the as-of instant, whichever comes first: a
-    -- next reading may lie after the as-of (occurred_at up to the future tolerance after
-    -- its receipt), and usage to date stops at the as-of.
+    -- A reading holds until the next one or the as-of instant, whichever comes first (the
+    -- as-of when there is no next one): a next reading may lie after the as-of (occurred_at
+    -- up to the future tolerance after its receipt), and usage to date stops at the as-of.
     select
         holdings.*,
-        case
-            when holdings.next_reading_at < as_of.as_of_at then holdings.next_reading_at
-            else as_of.as_of_at
-        end as held_to
+        {{ tally.earlier_of('holdings.next_reading_at', 'as_of.as_of_at') }} as held_to
     from holdings
     cross join as_of
 ),
@@ -76,14 +73,8 @@ attributed_holdings as (
         held.dimension_key,
         held.held_quantity,
         subject_timeline.billing_account_id,
-        case
-            when held.held_from > subject_timeline.valid_from then held.held_from
-            else subject_timeline.valid_from
-        end as piece_from,
-        case
-            when held.held_to < subject_timeline.valid_to then held.held_to
-            else subject_timeline.valid_to
-        end as piece_to
+        {{ tally.later_of('held.held_from', 'subject_timeline.valid_from') }} as piece_from,
+        {{ tally.earlier_of('held.held_to', 'subject_timeline.valid_to') }} as piece_to
     from held
     inner join subject_timeline
         on
@@ -99,8 +90,8 @@ daily_pieces as (
         calendar_days.calendar_date as usage_date,
         calendar_days.period_start_date,
         {{ dbt.datediff(
-            "case when attributed_holdings.piece_from > calendar_days.day_start_at then attributed_holdings.piece_from else calendar_days.day_start_at end",
-            "case when attributed_holdings.piece_to < calendar_days.day_end_at then attributed_holdings.piece_to else calendar_days.day_end_at end",
+            tally.later_of('attributed_holdings.piece_from', 'calendar_days.day_start_at'),
+            tally.earlier_of('attributed_holdings.piece_to', 'calendar_days.day_end_at'),
             'microsecond',
         ) }} as held_microseconds
     from attributed_holdings
