@@ -118,3 +118,9 @@ def _print_invoices(database: Path, console: Console) -> None:
             str(row["line_count"]),
         )
     console.print(table)
+    commits = query(
+        "select distinct coalesce(terms_commit, '(not in git)') as commit from marts.fct_invoices",
+        database,
+    )
+    names = ", ".join(row["commit"] for row in commits)
+    console.print(f"price book and contracts rated from commit: {names}")
