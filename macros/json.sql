@@ -2,6 +2,23 @@
     the checked text; Snowflake parses a VARIANT); later models read it through these
     macros, with the key given as an SQL expression (meters are data). -#}
 
+{#- Properties text as staging reads it: absent, blank, or the JSON null (blanks around it
+    allowed) is the empty object `{}` (PRICING.md); anything else is kept. Only texts under
+    32 characters are trimmed: trimming every row's properties cost 6.6 s at 20M events,
+    the length check 0.1 s. -#}
+{% macro empty_object_when_absent(text_expression) -%}
+    case
+        when
+            {{ text_expression }} is null
+            or (
+                {{ dbt.length(text_expression) }} < 32
+                and trim({{ text_expression }}, ' ' || chr(9) || chr(10) || chr(13)) in ('', 'null')
+            )
+            then '{}'
+        else {{ text_expression }}
+    end
+{%- endmacro %}
+
 {#- The JSON object parsed from text, or null when the text is not a JSON object. -#}
 {% macro parse_json_object(text_expression) %}
     {{ return(adapter.dispatch('parse_json_object', 'tally')(text_expression)) }}

@@ -10,9 +10,8 @@
 
 {#- Light-touch staging of the landed usage events: types, UTC instants, normalised
     subjects, properties checked once to be a JSON object (tally.parse_json_object; absent,
-    blank or JSON null properties are `{}`, PRICING.md: only short texts are trimmed, as
-    trimming every row's properties cost 6.6 s at 20M). No row
-    is dropped or decided here: checks, deduplication and quarantine are the int_events_*
+    blank or JSON null properties are `{}`: tally.empty_object_when_absent). No row is
+    dropped or decided here: checks, deduplication and quarantine are the int_events_*
     models. The texts as received stay in the raw table only (the quarantine reads them
     back by raw_row_id): staging is the widest write of the event path, so it keeps only
     what later models read. Incremental on received_at: a build re-reads the rows received
@@ -55,11 +54,7 @@ typed as (
         {{ tally.parse_utc_timestamp('received_at_text') }} as received_at,
         {{ tally.normalise_subject("nullif(subject_text, '')") }} as subject,
         nullif(event_type_text, '') as event_type,
-        {{ tally.parse_json_object(
-            "case when properties_text is null or (" ~ dbt.length('properties_text') ~ " < 32 and "
-            ~ "trim(properties_text, ' ' || chr(9) || chr(10) || chr(13)) in ('', 'null')) "
-            ~ "then '{}' else properties_text end"
-        ) }} as properties,
+        {{ tally.parse_json_object(tally.empty_object_when_absent('properties_text')) }} as properties,
         occurred_at_text,
         properties_text,
         _load_error as load_error,
